@@ -1,0 +1,7 @@
+"""Checks for the notebooks' exercises: a friendly pass, or a hint, never a wall of traceback.
+
+Each check takes the function a student wrote, runs it on a small case with a known answer, prints
+the verdict and returns True or False, so a notebook cell can say `assert check_…(my_function)`.
+One module per notebook; every check is importable from here.
+"""
+from .ch00 import check_parity_task

@@ -1,0 +1,62 @@
+"""Scores for single tasks, and Δm%, the one number that compares a multi-task model with its baselines."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Mapping, Sequence
+
+import torch
+from torch import Tensor
+
+if TYPE_CHECKING:
+    from .tasks import Task
+
+
+def accuracy(logits: Tensor, labels: Tensor) -> float:
+    """Fraction of samples whose highest logit is the true class."""
+    return float((logits.argmax(dim=-1) == labels).float().mean())
+
+
+def mse(prediction: Tensor, target: Tensor) -> float:
+    """Mean squared error."""
+    return float(((prediction - target) ** 2).mean())
+
+
+def auc(scores: Tensor, labels: Tensor) -> float:
+    """Area under the ROC curve: the probability that a random positive outranks a random negative (ties count half)."""
+    scores, labels = scores.double().flatten(), labels.flatten().bool()
+    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("AUC needs at least one positive and one negative sample.")
+    # Mann–Whitney U: sum of the positives' ranks (average rank for ties).
+    order = scores.argsort()
+    sorted_scores = scores[order]
+    ranks = torch.empty_like(scores)
+    ranks[order] = torch.arange(1, len(scores) + 1, dtype=scores.dtype)
+    _, inverse, counts = torch.unique_consecutive(sorted_scores, return_inverse=True, return_counts=True)
+    first = torch.cumsum(counts, 0) - counts + 1
+    average = (first + (counts - 1) / 2.0).to(scores.dtype)
+    ranks[order] = average[inverse]
+    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def delta_m(multi_task: Mapping[str, float], single_task: Mapping[str, float], tasks: Sequence[Task]) -> float:
+    """Δm% (Maninis et al., CVPR 2019): mean over tasks of the relative change of each metric, in percent.
+
+    Sign-corrected so that a positive Δm% means the multi-task model is better:
+        Δm% = 100/T · Σₜ (−1)^{lₜ} (Mₜ,multi − Mₜ,single) / Mₜ,single,  lₜ = 1 if lower is better.
+    """
+    if not tasks:
+        raise ValueError("Δm% needs at least one task.")
+    total = 0.0
+    for task in tasks:
+        m, s = multi_task[task.name], single_task[task.name]
+        if s == 0:
+            raise ValueError(f"Task {task.name!r}: the single-task metric is 0, so the relative change is undefined.")
+        sign = 1.0 if task.higher_is_better else -1.0
+        total += sign * (m - s) / abs(s)
+    return 100.0 * total / len(tasks)
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value) of a few seeds' results."""
+    t = torch.tensor(list(values), dtype=torch.float64)
+    return float(t.mean()), float(t.std()) if len(t) > 1 else 0.0

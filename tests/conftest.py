@@ -1,0 +1,25 @@
+"""Shared fixtures of the unit tests."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import mtl_course as mc
+
+
+@pytest.fixture
+def two_regression_tasks() -> list[mc.Task]:
+    """Two scalar regression tasks named "a" and "b"."""
+    return [mc.regression("a"), mc.regression("b")]
+
+
+@pytest.fixture
+def tiny_regression(two_regression_tasks) -> mc.Splits:
+    """A small, learnable two-task regression problem: y_a = sum(x), y_b = x_0 - x_1."""
+    g = torch.Generator().manual_seed(0)
+
+    def split(n: int) -> mc.MultiTaskData:
+        x = torch.randn(n, 4, generator=g)
+        return mc.MultiTaskData(x, {"a": x.sum(1), "b": x[:, 0] - x[:, 1]})
+
+    return mc.Splits(split(256), split(128), split(128))

@@ -1,0 +1,172 @@
+"""The course as a project: notebook structure, exercises and student copies, and the environment files."""
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mtl_course import course
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = course.notebook_paths()
+REQUIRED_SECTIONS = ("Learning objectives", "Summary", "Exercises")
+
+
+def markdown(nb: dict) -> str:
+    return "\n".join(course.source(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+
+
+def code_cells(nb: dict) -> list[str]:
+    return [course.source(c) for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def test_notebooks_are_numbered_in_order_without_gaps():
+    assert NOTEBOOKS, "no notebooks found"
+    numbers = [int(p.name[:2]) for p in NOTEBOOKS]
+    assert numbers == list(range(len(NOTEBOOKS))), [p.name for p in NOTEBOOKS]
+    stray = [p.name for p in (ROOT / "notebooks").glob("*.ipynb") if p not in NOTEBOOKS]
+    assert not stray, f"notebooks not named NN_title.ipynb: {stray}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_structure(path):
+    nb = course.load(path)
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert not cell.get("outputs") and cell.get("execution_count") is None, \
+                f"{path.name} is stored with outputs: clear them before committing"
+    assert code_cells(nb)[0] == course.setup_cell(), \
+        f"{path.name}: the first code cell must be the standard setup cell (python -m mtl_course.course sync)"
+    text = markdown(nb)
+    badges = course.BADGE.findall(text)
+    assert badges == [course.colab_url(f"notebooks/{path.name}")], f"{path.name}: Colab badge {badges}"
+    assert course.source(nb["cells"][0]).startswith("# "), f"{path.name}: the first cell is the title"
+    headings = re.findall(r"^##\s+(.+)$", text, flags=re.M)
+    positions = [next((i for i, h in enumerate(headings) if h.startswith(s)), None) for s in REQUIRED_SECTIONS]
+    assert None not in positions, f"{path.name}: missing sections among {REQUIRED_SECTIONS}: {headings}"
+    assert positions == sorted(positions), f"{path.name}: sections out of order: {headings}"
+
+
+def test_setup_cell_and_badge_use_the_one_repository_url():
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        url = tomllib.load(f)["project"]["urls"]["Repository"]
+    assert url.rstrip("/") in course.setup_cell()
+    assert course.colab_url("notebooks/x.ipynb") == url.replace(
+        "https://github.com/", "https://colab.research.google.com/github/").rstrip("/") + "/blob/main/notebooks/x.ipynb"
+
+
+def test_strip_solutions_keeps_indentation_and_removes_text():
+    text = "def f(x):\n    ### BEGIN SOLUTION\n    secret = x * 42\n    return secret\n    ### END SOLUTION\n"
+    stripped = course.strip_solutions(text)
+    assert stripped == "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+    with pytest.raises(ValueError, match="without a matching END"):
+        course.strip_solutions("### BEGIN SOLUTION\nx = 1")
+
+
+def exercises(path: Path) -> list[tuple[str, str, str]]:
+    """(solution cell, the function it defines, the check cell) for every exercise of a notebook."""
+    cells = code_cells(course.load(path))
+    found = []
+    for i, src in enumerate(cells):
+        if course.BEGIN in src:
+            name = re.search(r"^def (\w+)\(", src, flags=re.M).group(1)
+            check = next(c for c in cells[i + 1:] if re.search(rf"check_\w+\({name}\b", c))
+            found.append((src, name, check))
+    return found
+
+
+EXERCISES = [(p, *e) for p in NOTEBOOKS for e in exercises(p)]
+PRELUDE = "import torch\nfrom torch import nn\nimport mtl_course as mc\n"
+
+
+@pytest.mark.parametrize("path,solution,name,check", EXERCISES, ids=lambda v: v.name if isinstance(v, Path) else "")
+def test_check_passes_on_shipped_solution_and_hints_on_stub(path, solution, name, check):
+    """Exercise cells are self-contained (they use torch, nn and mc only), so they run here as they do in the notebook."""
+    call = re.search(rf"(check_\w+)\({name}\b[^)]*\)", check).group(0)
+    checker = re.search(r"check_\w+", call).group(0)
+    for source, should_pass in ((solution, True), (course.strip_solutions(solution), False)):
+        namespace: dict = {}
+        exec(PRELUDE + f"from mtl_course.checks import {checker}\n" + source, namespace)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            passed = eval(call, namespace)
+        assert passed is should_pass, out.getvalue()
+        assert ("✅" in out.getvalue()) is should_pass
+        if not should_pass:
+            assert "Hint:" in out.getvalue() and "NotImplementedError" in out.getvalue()
+
+
+def test_every_notebook_has_an_exercise():
+    missing = [p.name for p in NOTEBOOKS if not exercises(p)]
+    assert not missing, f"notebooks without an exercise: {missing}"
+
+
+def test_student_copies_have_stubs_and_no_solution_text(tmp_path):
+    written = course.write_student_copies(tmp_path)
+    assert [p.name for p in written] == [p.name for p in NOTEBOOKS]
+    for original, copy in zip(NOTEBOOKS, written):
+        student = "\n".join(code_cells(course.load(copy)))
+        assert course.BEGIN not in student and course.END not in student
+        assert student.count("raise NotImplementedError()") == len(exercises(original))
+        for solution, _, _ in exercises(original):
+            body = solution.split(course.BEGIN)[1].split(course.END)[0]
+            for line in filter(None, (l.strip() for l in body.splitlines())):
+                assert line not in student, f"{copy.name}: solution line leaked: {line!r}"
+
+
+def test_student_folder_is_ignored_by_git():
+    assert "student/" in (ROOT / ".gitignore").read_text().split()
+
+
+def _requirement(spec: str) -> tuple[str, str]:
+    """'torch>=2.1' -> ('torch', '>=2.1')."""
+    name, bound = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", spec).groups()
+    return name.lower(), bound.replace(" ", "")
+
+
+def test_environment_yml_agrees_with_pyproject():
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        project = tomllib.load(f)["project"]
+    wanted = dict(_requirement(s) for s in project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        wanted.update(_requirement(s) for s in extra)
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda_names = {"pytorch": "torch"}
+    listed = {}
+    for dep in env["dependencies"]:
+        if isinstance(dep, str):
+            name, bound = _requirement(dep)
+            listed[conda_names.get(name, name)] = bound
+    for name, bound in wanted.items():
+        assert name in listed, f"environment.yml lacks {name} (pyproject.toml asks for {name}{bound})"
+        assert listed[name] == bound, f"{name}: environment.yml has {listed[name]!r}, pyproject.toml {bound!r}"
+    pip_part = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "-e ." in pip_part, "environment.yml must install the course package itself"
+    python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python="))
+    minimum = project["requires-python"].removeprefix(">=")
+    assert tuple(map(int, python.split("=")[1].split("."))) >= tuple(map(int, minimum.split(".")))
+
+
+def test_constraints_pin_every_dependency_and_the_tested_torch():
+    pins = dict(l.split("==") for l in (ROOT / "constraints.txt").read_text().splitlines()
+                if l and not l.startswith("#"))
+    pins = {k.lower(): v for k, v in pins.items()}
+    assert pins["torch"] == "2.13.0"
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        project = tomllib.load(f)["project"]
+    names = [_requirement(s)[0] for s in project["dependencies"]]
+    names += [_requirement(s)[0] for extra in project["optional-dependencies"].values() for s in extra]
+    assert not [n for n in names if n not in pins], "constraints.txt misses a dependency: run make constraints"
+
+
+def test_ci_runs_the_readme_test_command():
+    readme, ci = (ROOT / "README.md").read_text(), (ROOT / ".ci" / "run").read_text()
+    commands = [l.strip() for l in ci.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+    assert commands[-1] == "make test", commands
+    quick_start = readme.split("## Quick start")[1].split("\n## ")[0]
+    assert re.findall(r"^make (\w+)$", quick_start, flags=re.M) == ["lab", "test"]

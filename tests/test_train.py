@@ -1,0 +1,134 @@
+"""The training loop, the strategy interface and the models, on tiny problems with known answers."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+import mtl_course as mc
+from mtl_course.gradients import GradientAggregation, gradient_sum, per_task_gradients, set_gradient
+
+
+def small_model(tasks, seed: int = 0) -> mc.HardSharing:
+    torch.manual_seed(seed)
+    return mc.HardSharing(mc.MLP(4, [16]), tasks)
+
+
+def test_models_return_one_prediction_per_task(two_regression_tasks):
+    model = small_model(two_regression_tasks)
+    out, z = model(torch.zeros(3, 4), return_features=True)
+    assert {k: v.shape for k, v in out.items()} == {"a": (3, 1), "b": (3, 1)} and z.shape == (3, 16)
+    shared, own = model.shared_parameters(), model.task_parameters()
+    assert mc.count_parameters(model) == mc.count_parameters(shared) + mc.count_parameters(own)
+    assert mc.count_parameters(shared) == 4 * 16 + 16 and mc.count_parameters(own) == 2 * (16 + 1)
+    cnn = mc.CNN()
+    assert cnn(torch.zeros(2, 1, 36, 36)).shape == (2, cnn.out_dim)
+    single = mc.single_task_model(mc.MLP(4, [8]), two_regression_tasks[0])
+    assert list(single(torch.zeros(1, 4))) == ["a"]
+
+
+def test_fit_learns_and_records_history(two_regression_tasks, tiny_regression):
+    model = small_model(two_regression_tasks)
+    before = mc.evaluate(model, two_regression_tasks, tiny_regression.test).metric
+    history = mc.fit(model, two_regression_tasks, tiny_regression.train, tiny_regression.val,
+                     epochs=40, lr=1e-2, batch_size=64, progress=False)
+    after = mc.evaluate(model, two_regression_tasks, tiny_regression.test).metric
+    assert all(after[t] < 0.2 * before[t] for t in after), (before, after)
+    assert history.epochs == 40 and history.time_s > 0
+    epochs, values = history.curve("val_loss", "a")
+    assert epochs == list(range(1, 41)) and values[-1] < values[0]
+    assert history.records[0]["weights"] == {"a": 1.0, "b": 1.0}
+
+
+def test_fit_is_reproducible(two_regression_tasks, tiny_regression):
+    def run() -> torch.Tensor:
+        model = small_model(two_regression_tasks, seed=3)
+        mc.fit(model, two_regression_tasks, tiny_regression.train, epochs=3, seed=7, progress=False)
+        return torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert torch.equal(run(), run())
+
+
+def test_restore_best_returns_the_best_validation_epoch(two_regression_tasks, tiny_regression):
+    model = small_model(two_regression_tasks)
+    history = mc.fit(model, two_regression_tasks, tiny_regression.train, tiny_regression.val,
+                     epochs=15, lr=0.3, progress=False, restore_best=True)  # a too-large lr oscillates
+    totals = {r["epoch"]: sum(r["val_loss"].values()) for r in history.records}
+    assert history.best_epoch == min(totals, key=totals.get)
+    final = sum(mc.evaluate(model, two_regression_tasks, tiny_regression.val).loss.values())
+    assert final == pytest.approx(totals[history.best_epoch], rel=1e-5)
+
+
+def test_nan_loss_stops_with_epoch_and_task(two_regression_tasks, tiny_regression):
+    train = tiny_regression.train
+    bad = mc.MultiTaskData(train.x, {"a": train.y["a"], "b": train.y["b"].clone()})
+    bad.y["b"][5] = float("nan")
+    with pytest.raises(FloatingPointError, match=r"task\(s\) \['b'\] became \[nan\] in epoch 1"):
+        mc.fit(small_model(two_regression_tasks), two_regression_tasks, bad, epochs=2, progress=False)
+
+
+def test_model_with_a_wrong_head_name_is_refused(two_regression_tasks, tiny_regression):
+    model = mc.HardSharing(mc.MLP(4, [8]), [mc.regression("a"), mc.regression("c")])
+    with pytest.raises(ValueError, match=r"unknown task\(s\) \['c'\]"):
+        mc.fit(model, two_regression_tasks, tiny_regression.train, epochs=1, progress=False)
+
+
+def test_static_weighting_scales_each_loss(two_regression_tasks):
+    losses = {"a": torch.tensor(2.0), "b": torch.tensor(3.0)}
+    total, weights = mc.StaticWeighting({"a": 0.5, "b": 2.0}).combine(losses)
+    assert float(total) == pytest.approx(0.5 * 2 + 2 * 3) and weights == {"a": 0.5, "b": 2.0}
+    assert float(mc.EqualWeighting().combine(losses)[0]) == 5.0
+    with pytest.raises(ValueError, match="weights for"):
+        mc.StaticWeighting({"a": 1.0}).combine(losses)
+
+
+def test_per_task_gradients_match_separate_backward_passes():
+    w = torch.tensor([1.0, -2.0], requires_grad=True)
+    losses = {"a": (w ** 2).sum(), "b": (3 * w).sum()}
+    grads = per_task_gradients(losses, [w])
+    assert torch.allclose(grads, torch.tensor([[2.0, -4.0], [3.0, 3.0]]))
+    set_gradient([w], grads.sum(0))
+    assert torch.allclose(w.grad, torch.tensor([5.0, -1.0]))
+
+
+def test_gradient_sum_strategy_equals_equal_weighting(two_regression_tasks, tiny_regression):
+    batch = tiny_regression.train.subset(slice(0, 32))
+    grads = []
+    for strategy in (mc.EqualWeighting(), GradientAggregation(gradient_sum)):
+        model = small_model(two_regression_tasks)
+        losses = mc.task_losses(two_regression_tasks, model(batch.x), batch.y)
+        strategy.backward(losses, model)
+        grads.append(torch.cat([p.grad.flatten() for p in model.parameters()]))
+    assert torch.allclose(grads[0], grads[1], atol=1e-6)
+
+
+class LearnedWeights(mc.LossWeighting):
+    """A test strategy with a parameter of its own: fit must hand it to the optimizer."""
+
+    def __init__(self):
+        super().__init__()
+        self.log_w = nn.Parameter(torch.zeros(2))
+
+    def combine(self, losses):
+        w = self.log_w.exp()
+        total = (w * torch.stack(list(losses.values()))).sum() - self.log_w.sum()
+        return total, {t: float(v) for t, v in zip(losses, w.detach())}
+
+
+def test_strategy_parameters_are_trained(two_regression_tasks, tiny_regression):
+    strategy = LearnedWeights()
+    mc.fit(small_model(two_regression_tasks), two_regression_tasks, tiny_regression.train,
+           strategy=strategy, epochs=2, progress=False, strategy_lr=0.1)
+    assert not torch.equal(strategy.log_w.detach(), torch.zeros(2))
+    assert all(math.isfinite(v) for v in strategy.log_w.tolist())
+
+
+def test_device_helpers(monkeypatch):
+    monkeypatch.setenv("MTL_DEVICE", "cpu")
+    assert mc.get_device().type == "cpu" and not mc.on_gpu()
+    assert "torch" in mc.environment_report() and "device cpu" in mc.environment_report()
+    mc.seed_everything(1)
+    a = torch.rand(3)
+    mc.seed_everything(1)
+    assert torch.equal(a, torch.rand(3))
