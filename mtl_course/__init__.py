@@ -2,7 +2,7 @@
 
 One module per idea, in the order the chapters introduce them:
     device      where computation runs; seed_everything; the environment report   (chapter 0)
-    data        MultiMNIST, synthetic tasks, tensors on the device, minibatches    (chapter 0)
+    data        MultiMNIST, synthetic tasks, UCI Adult, on-device tensors, batches (chapters 0, 4)
     tasks       what a task is: kind, output size, loss, metric                    (chapter 0)
     models      trunks, heads, single-task models, hard parameter sharing          (chapters 0-2)
     weighting   the strategy interface and static loss weights                     (chapters 0, 4)
@@ -13,7 +13,7 @@ One module per idea, in the order the chapters introduce them:
     checks      the exercises' checks
     course      the notebooks as files: setup cell, Colab badges, student copies
 """
-from .data import (MultiTaskData, Splits, correlated_regression, label_correlation, low_rank_regression,
+from .data import (MultiTaskData, Splits, adult, correlated_regression, label_correlation, low_rank_regression,
                    minibatches, multimnist)
 from .device import environment_report, get_device, on_gpu, seed_everything
 from .metrics import accuracy, auc, delta_m, mean_std, mse

@@ -131,3 +131,17 @@ def test_minibatches_cover_every_row_once():
         mc.MultiTaskData(torch.zeros(10, 2), {"a": torch.zeros(9)})
     with pytest.raises(KeyError, match="No targets"):
         data.only(["b"])
+
+
+def test_adult_tasks_splits_and_leaks():
+    s = mc.adult(("income", "hours", "never_married"))
+    assert [len(p) for p in s] == [22_792, 4_884, 4_885]
+    assert set(s.train.y) == {"income", "hours", "never_married"}
+    assert 0.2 < float(s.train.y["income"].float().mean()) < 0.3  # about 24 % earn more than 50K
+    assert abs(float(s.train.y["hours"].mean())) < 1e-4 and abs(float(s.train.y["hours"].std()) - 1) < 1e-3
+    # never_married removes marital status and relationship (13 categories); hours removes one column
+    assert mc.adult(("income",)).train.x.shape[1] - s.train.x.shape[1] == 7 + 6 + 1
+    raw = mc.adult(("hours",), standardize_hours=False)
+    assert 35 < float(raw.train.y["hours"].mean()) < 45
+    with pytest.raises(ValueError, match=r"Unknown Adult task\(s\) \['salary'\]"):
+        mc.adult(("salary",))
