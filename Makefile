@@ -10,6 +10,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NB     ?= notebooks
 PORT   ?= 8888
+# Jupyter refuses to start as root (containers, some cloud machines) unless told it may.
+ROOT_OK := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: setup lab test test-unit test-notebooks student sync constraints clean
 
@@ -21,7 +23,7 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --port=$(PORT) $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --port=$(PORT) $(ROOT_OK) $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests $(NB) --nbval-lax --nbval-current-env --durations=0
