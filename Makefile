@@ -41,8 +41,10 @@ student: $(STAMP)
 sync: $(STAMP)
 	$(BIN)/python -m mtl_course.course sync
 
+# Re-pin the exact versions after changing dependencies (keeps the header comments; drops torch's +cpu tag).
 constraints: $(STAMP)
-	$(BIN)/python -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/' > constraints.txt
+	{ grep '^#' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^#' | sed 's/+cpu$$//'; } > constraints.new
+	mv constraints.new constraints.txt
 
 clean:
 	rm -rf $(VENV) student site .pytest_cache

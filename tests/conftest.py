@@ -23,3 +23,10 @@ def tiny_regression(two_regression_tasks) -> mc.Splits:
         return mc.MultiTaskData(x, {"a": x.sum(1), "b": x[:, 0] - x[:, 1]})
 
     return mc.Splits(split(256), split(128), split(128))
+
+
+def pytest_configure(config) -> None:
+    """Draw figures off-screen in unit tests."""
+    import matplotlib
+
+    matplotlib.use("Agg")
