@@ -9,7 +9,6 @@ A grouping of the tasks is then chosen to maximize the affinity inside the group
 """
 from __future__ import annotations
 
-from itertools import combinations
 from typing import Iterator, Sequence
 
 import torch
@@ -190,7 +189,3 @@ def best_grouping(affinity: Tensor, n_groups: int | None = None) -> list[list[in
     best = max(candidates, key=lambda p: group_affinity(affinity, p))
     return sorted(sorted(g) for g in best)
 
-
-def pairs(n: int) -> list[tuple[int, int]]:
-    """All unordered pairs of n tasks, (0, 1), (0, 2), …"""
-    return list(combinations(range(n), 2))

@@ -1,4 +1,4 @@
-"""Interactive explorers: move a slider, retrain a small model in about a second, see the result.
+"""Interactive explorers: move a slider, retrain small models in seconds, see the result.
 
 Each explorer keeps its computation in a plain function (`compare_sharing`) and its drawing in an
 `update` method, so a test or a notebook run without a browser drives it by calling `update`.
