@@ -10,11 +10,14 @@ One module per idea, in the order the chapters introduce them:
     train       fit and evaluate                                                   (chapter 0)
     metrics     accuracy, MSE, AUC, Δm%                                            (chapters 0-1)
     plots       learning curves, tables, error bands                               (chapter 0)
+    relatedness gradient cosine, task affinity (TAG), task groupings               (chapter 3)
+    widgets     interactive explorers                                              (chapter 3)
     checks      the exercises' checks
     course      the notebooks as files: setup cell, Colab badges, student copies
 """
 from .data import (MultiTaskData, Splits, adult, correlated_regression, label_correlation, low_rank_regression,
                    minibatches, multimnist)
+from .data import grouped_regression
 from .device import environment_report, get_device, on_gpu, seed_everything
 from .metrics import accuracy, auc, delta_m, mean_std, mse
 from .models import CNN, MLP, HardSharing, MultiTaskModel, count_parameters, single_task_model, task_heads
@@ -22,5 +25,7 @@ from .plots import Table, plot_band, plot_history
 from .tasks import Task, classification, regression, task_losses
 from .train import Evaluation, History, evaluate, fit
 from .weighting import EqualWeighting, LossWeighting, StaticWeighting, Strategy
+from .relatedness import (GradientCosineProbe, best_grouping, conflict_fraction, gradient_cosine, group_affinity,
+                          lookahead_affinity, task_affinity)
 
 __version__ = "0.1.0"

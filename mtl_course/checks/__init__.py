@@ -5,3 +5,4 @@ the verdict and returns True or False, so a notebook cell can say `assert check_
 One module per notebook; every check is importable from here.
 """
 from .ch00 import check_parity_task
+from .ch03 import check_affinity_after_step, check_gradient_cosines, check_grouping_score

@@ -83,3 +83,33 @@ def low_rank_regression(n_tasks: int = 20, n_train: int = 100, n_val: int = 100,
     data = MultiTaskData(x, {f"t{t:0{max(width, 2)}d}": y[:, t].contiguous() for t in range(n_tasks)})
     cut1, cut2 = n_train, n_train + n_val
     return Splits(data.subset(slice(0, cut1)), data.subset(slice(cut1, cut2)), data.subset(slice(cut2, n))).to(device)
+
+
+def grouped_regression(group_sizes: tuple[int, ...] = (2, 2), n_train: int = 100, n_val: int = 100,
+                       n_test: int = 2_000, d: int = 50, k: int = 4, noise: float = 0.1, seed: int = 0,
+                       structure_seed: int = 0, device: torch.device | str = "cpu") -> Splits:
+    """Regression tasks in groups of known structure: tasks of one group share their k directions, groups share none.
+
+    Group g draws its own representation B_g (d×k); task t of group g is yₜ = aₜᵀ tanh(2·B_gᵀx) / sₜ + noise·ε,
+    as in `low_rank_regression` with rho = 1 inside a group and rho = 0 across groups. Tasks are named
+    "t0", "t1", … in group order, so (2, 2) gives the related pairs {t0, t1} and {t2, t3}.
+    The structure comes from `structure_seed`; `seed` draws only the samples and the noise.
+    """
+    if not group_sizes or any(int(s) != s or s < 1 for s in group_sizes):
+        raise ValueError(f"group_sizes must be positive whole numbers of tasks, got {group_sizes}.")
+    g = torch.Generator().manual_seed(structure_seed)
+    bases = [torch.randn(d, k, generator=g) / math.sqrt(d) for _ in group_sizes]
+    basis = torch.stack([b for b, size in zip(bases, group_sizes) for _ in range(size)])   # (T, d, k)
+    n_tasks = len(basis)
+    a = torch.randn(n_tasks, k, generator=g)
+    probe = torch.randn(10_000, d, generator=g)
+    signal = lambda x: torch.einsum("tk,ntk->nt", a, torch.tanh(2 * torch.einsum("nd,tdk->ntk", x, basis)))
+    scale = signal(probe).std(dim=0)
+
+    g = torch.Generator().manual_seed(30_000 + seed)
+    n = n_train + n_val + n_test
+    x = torch.randn(n, d, generator=g)
+    y = signal(x) / scale + noise * torch.randn(n, n_tasks, generator=g)
+    data = MultiTaskData(x, {f"t{t}": y[:, t].contiguous() for t in range(n_tasks)})
+    cut1, cut2 = n_train, n_train + n_val
+    return Splits(data.subset(slice(0, cut1)), data.subset(slice(cut1, cut2)), data.subset(slice(cut2, n))).to(device)
