@@ -6,6 +6,7 @@ One module per idea, in the order the chapters introduce them:
     tasks       what a task is: kind, output size, loss, metric                    (chapter 0)
     models      trunks, heads, single-task models, hard parameter sharing          (chapters 0-2)
     weighting   the strategy interface and static loss weights                     (chapters 0, 4)
+                and dynamic ones: uncertainty, GradNorm, DWA, DTP, RLW              (chapter 5)
     gradients   per-task gradients and gradient methods                            (chapter 6)
     train       fit and evaluate                                                   (chapter 0)
     metrics     accuracy, MSE, AUC, Δm%                                            (chapters 0-1)
@@ -21,6 +22,7 @@ from .models import CNN, MLP, HardSharing, MultiTaskModel, count_parameters, sin
 from .plots import Table, plot_band, plot_history
 from .tasks import Task, classification, regression, task_losses
 from .train import Evaluation, History, evaluate, fit
-from .weighting import EqualWeighting, LossWeighting, StaticWeighting, Strategy
+from .weighting import (DynamicTaskPrioritization, DynamicWeightAverage, EqualWeighting, GradNorm, LossWeighting,
+                        RandomLossWeighting, StaticWeighting, Strategy, UncertaintyWeighting)
 
 __version__ = "0.1.0"
