@@ -153,6 +153,7 @@ class GradNorm(Strategy):
         self.tasks, self.alpha, self.lr = _task_names(tasks), float(alpha), float(lr)
         self.register_buffer("weights", torch.ones(len(self.tasks)))
         self.register_buffer("initial_losses", torch.zeros(0))
+        self.register_buffer("norms", torch.zeros(0))   # the last step's Gₜ, for plots
         self._optimizer: torch.optim.Optimizer | None = None
 
     def backward(self, losses: dict[str, Tensor], model: MultiTaskModel,
@@ -171,6 +172,7 @@ class GradNorm(Strategy):
         raw = torch.stack([torch.autograd.grad(l, layer, retain_graph=True)[0].norm() for l in loss])
         (self.weights.detach() * loss).sum().backward()
         norms = self.weights * raw
+        self.norms = norms.detach().clone()
         targets = gradnorm_targets(norms.detach(), loss.detach(), self.initial_losses, self.alpha)
         self._optimizer.zero_grad(set_to_none=True)
         self.weights.grad = torch.autograd.grad((norms - targets).abs().sum(), self.weights)[0]
@@ -255,7 +257,7 @@ class DynamicTaskPrioritization(LossWeighting):
 
 
 class RandomLossWeighting(LossWeighting):
-    """Random Loss Weighting (Lin, Ye, Xu, Shi & Zhang, TMLR 2022): fresh weights every step,
+    """Random Loss Weighting (Lin, Ye, Zhang & Tsang, TMLR 2022): fresh weights every step,
     T·softmax(z) with z ~ N(0, I), drawn from the strategy's own seeded generator (the sanity baseline)."""
 
     def __init__(self, tasks: Sequence[Task | str], seed: int = 0):
