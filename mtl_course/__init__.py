@@ -6,6 +6,7 @@ One module per idea, in the order the chapters introduce them:
     tasks       what a task is: kind, output size, loss, metric                    (chapter 0)
     models      trunks, heads, single-task models, hard parameter sharing          (chapters 0-2)
     weighting   the strategy interface and static loss weights                     (chapters 0, 4)
+                and dynamic ones: uncertainty, GradNorm, DWA, DTP, RLW              (chapter 5)
     gradients   per-task gradients and gradient methods                            (chapter 6)
     train       fit and evaluate                                                   (chapter 0)
     metrics     accuracy, MSE, AUC, Δm%                                            (chapters 0-1)
@@ -27,5 +28,7 @@ from .train import Evaluation, History, evaluate, fit
 from .weighting import EqualWeighting, LossWeighting, StaticWeighting, Strategy
 from .relatedness import (GradientCosineProbe, best_grouping, conflict_fraction, gradient_cosine, group_affinity,
                           lookahead_affinity, task_affinity)
+from .weighting import (DynamicTaskPrioritization, DynamicWeightAverage, EqualWeighting, GradNorm, LossWeighting,
+                        RandomLossWeighting, StaticWeighting, Strategy, UncertaintyWeighting)
 
 __version__ = "0.1.0"

@@ -6,3 +6,5 @@ One module per notebook; every check is importable from here.
 """
 from .ch00 import check_parity_task
 from .ch03 import check_affinity_after_step, check_gradient_cosines, check_grouping_score
+from .ch04 import check_pareto_optimal, check_scalarize, check_standardize
+from .ch05 import check_dwa, check_gradnorm_target, check_uncertainty_loss

@@ -1,0 +1,151 @@
+"""Dynamic loss weighting (chapter 5), checked against the papers' formulas on hand-computed inputs."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+import mtl_course as mc
+from mtl_course.weighting import dwa_weights, focal_weight, gradnorm_targets, last_shared_layer
+
+
+def losses_of(a: float, b: float, grad: bool = False) -> dict[str, torch.Tensor]:
+    return {"a": torch.tensor(a, requires_grad=grad), "b": torch.tensor(b, requires_grad=grad)}
+
+
+def test_uncertainty_loss_matches_kendall_formula():
+    strategy = mc.UncertaintyWeighting(["a", "b"])
+    with torch.no_grad():
+        strategy.log_var.copy_(torch.tensor([0.0, math.log(4.0)]))   # σ² = 1 and 4
+    total, weights = strategy.combine(losses_of(2.0, 8.0))
+    # L/(2σ²) + log σ: 2/2 + 0 + 8/8 + log 2
+    assert float(total.detach()) == pytest.approx(2.0 + math.log(2.0))
+    assert weights == pytest.approx({"a": 0.5, "b": 0.125})
+    assert strategy.sigma() == pytest.approx({"a": 1.0, "b": 2.0})
+
+
+def test_uncertainty_optimum_is_sigma_squared_equal_to_the_loss():
+    strategy = mc.UncertaintyWeighting([mc.regression("a"), mc.regression("b")])
+    with torch.no_grad():
+        strategy.log_var.copy_(torch.log(torch.tensor([3.0, 0.2])))
+    total, _ = strategy.combine(losses_of(3.0, 0.2))
+    (grad,) = torch.autograd.grad(total, strategy.log_var)
+    assert torch.allclose(grad, torch.zeros(2), atol=1e-6)
+
+
+def test_uncertainty_parameters_are_trained_by_fit(two_regression_tasks, tiny_regression):
+    strategy = mc.UncertaintyWeighting(two_regression_tasks)
+    torch.manual_seed(0)
+    model = mc.HardSharing(mc.MLP(4, [16]), two_regression_tasks)
+    mc.fit(model, two_regression_tasks, tiny_regression.train, strategy=strategy, epochs=3,
+           strategy_lr=0.05, progress=False)
+    assert not torch.equal(strategy.log_var.detach(), torch.zeros(2))
+
+
+def test_gradnorm_targets_by_hand():
+    norms, losses, initial = torch.tensor([1.0, 3.0]), torch.tensor([1.0, 1.0]), torch.tensor([2.0, 0.5])
+    # loss ratios 0.5 and 2, mean 1.25 → relative inverse training rates 0.4 and 1.6; mean norm 2
+    assert torch.allclose(gradnorm_targets(norms, losses, initial, alpha=1.0), torch.tensor([0.8, 3.2]))
+    assert torch.allclose(gradnorm_targets(norms, losses, initial, alpha=2.0), torch.tensor([0.32, 5.12]))
+    assert torch.allclose(gradnorm_targets(norms, losses, initial, alpha=0.0), torch.tensor([2.0, 2.0]))
+
+
+def small_model(tasks, seed: int = 0) -> mc.HardSharing:
+    torch.manual_seed(seed)
+    return mc.HardSharing(mc.MLP(4, [8, 8]), tasks)
+
+
+def test_gradnorm_first_step_is_the_plain_sum_and_lowers_the_larger_norm(two_regression_tasks, tiny_regression):
+    batch = tiny_regression.train.subset(slice(0, 64))
+    y = {"a": batch.y["a"], "b": 10 * batch.y["b"]}           # task b: a much larger loss and gradient
+    grads = []
+    for strategy in (mc.EqualWeighting(), mc.GradNorm(two_regression_tasks, alpha=1.0, lr=0.1)):
+        model = small_model(two_regression_tasks)
+        losses = mc.task_losses(two_regression_tasks, model(batch.x), y)
+        used = strategy.backward(losses, model)
+        grads.append(torch.cat([p.grad.flatten() for p in model.parameters()]))
+    assert used == {"a": 1.0, "b": 1.0}
+    assert torch.allclose(grads[0], grads[1], atol=1e-6)
+    assert float(strategy.weights.sum()) == pytest.approx(2.0)
+    assert strategy.weights[1] < 1.0 < strategy.weights[0]
+    assert torch.allclose(strategy.initial_losses, torch.stack([losses["a"], losses["b"]]).detach())
+    assert last_shared_layer(model) is model.trunk[2].weight
+
+
+def test_gradnorm_equalizes_weighted_gradient_norms(two_regression_tasks, tiny_regression):
+    train = tiny_regression.train
+    y = {"a": train.y["a"], "b": 10 * train.y["b"]}
+    data = mc.MultiTaskData(train.x, y)
+    model = small_model(two_regression_tasks)
+    strategy = mc.GradNorm(two_regression_tasks, alpha=0.0, lr=0.05)
+    mc.fit(model, two_regression_tasks, data, strategy=strategy, epochs=30, batch_size=64, lr=3e-3, progress=False)
+    losses = mc.task_losses(two_regression_tasks, model(data.x), data.y)
+    layer = last_shared_layer(model)
+    raw = torch.stack([torch.autograd.grad(losses[t], layer, retain_graph=True)[0].norm() for t in ("a", "b")])
+    before = raw.max() / raw.min()
+    weighted = strategy.weights * raw
+    assert before > 5 and weighted.max() / weighted.min() < 2, (raw, strategy.weights)
+
+
+def test_dwa_weights_by_hand():
+    w = dwa_weights(torch.tensor([1.0, 2.0]), torch.tensor([2.0, 2.0]), temperature=2.0)
+    e1, e2 = math.exp(0.25), math.exp(0.5)
+    assert torch.allclose(w, torch.tensor([2 * e1 / (e1 + e2), 2 * e2 / (e1 + e2)]))
+    strategy = mc.DynamicWeightAverage(["a", "b"])
+    assert strategy.combine(losses_of(1.0, 1.0))[1] == {"a": 1.0, "b": 1.0}
+    strategy.end_epoch({"a": 2.0, "b": 2.0})
+    assert strategy.combine(losses_of(1.0, 1.0))[1] == {"a": 1.0, "b": 1.0}   # equal for two epochs
+    strategy.end_epoch({"b": 2.0, "a": 1.0})
+    total, weights = strategy.combine(losses_of(3.0, 5.0))
+    assert list(weights.values()) == pytest.approx(w.tolist())
+    assert float(total) == pytest.approx(3.0 * float(w[0]) + 5.0 * float(w[1]), rel=1e-6)
+
+
+def test_focal_weight_and_dtp_by_hand():
+    assert torch.allclose(focal_weight(torch.tensor([0.5, 1.0]), gamma=2.0),
+                          torch.tensor([0.25 * math.log(2.0), 0.0]))
+    strategy = mc.DynamicTaskPrioritization(["a", "b"], gamma=2.0, smoothing=0.5)
+    _, w1 = strategy.combine(losses_of(math.log(2.0), math.log(4.0)))   # KPIs exp(−L) = 0.5, 0.25
+    assert w1 == pytest.approx({"a": 0.25 * math.log(2.0), "b": 0.5625 * math.log(4.0)})
+    total, w2 = strategy.combine(losses_of(0.0, math.log(4.0)))        # KPI a: 1 → average 0.75
+    assert w2["a"] == pytest.approx(-(0.25 ** 2) * math.log(0.75))
+    assert float(total) == pytest.approx(w2["b"] * math.log(4.0))
+    assert w2["b"] > w2["a"], "the harder task (lower KPI) gets the higher priority"
+
+
+def test_random_loss_weighting_draws_fresh_positive_weights_with_mean_one():
+    strategy = mc.RandomLossWeighting(["a", "b", "c"], seed=1)
+    draws = torch.tensor([list(strategy.combine({t: torch.tensor(1.0) for t in "abc"})[1].values())
+                          for _ in range(2000)])
+    assert (draws > 0).all() and torch.allclose(draws.sum(1), torch.full((2000,), 3.0))
+    assert not torch.equal(draws[0], draws[1])
+    assert torch.allclose(draws.mean(0), torch.ones(3), atol=0.05)
+    again = mc.RandomLossWeighting(["a", "b", "c"], seed=1)
+    assert list(again.combine({t: torch.tensor(1.0) for t in "abc"})[1].values()) == draws[0].tolist()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: mc.UncertaintyWeighting(["a", "b"]), lambda: mc.DynamicWeightAverage(["a", "b"]),
+    lambda: mc.DynamicTaskPrioritization(["a", "b"]), lambda: mc.RandomLossWeighting(["a", "b"])])
+def test_weighting_refuses_losses_of_other_tasks(make):
+    with pytest.raises(ValueError, match=r"unknown task\(s\) \['c'\] and lack task\(s\) \['b'\]"):
+        make().combine({"a": torch.tensor(1.0), "c": torch.tensor(1.0)})
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError, match="distinct task names"):
+        mc.UncertaintyWeighting([])
+    with pytest.raises(ValueError, match="distinct task names"):
+        mc.DynamicWeightAverage(["a", "a"])
+    with pytest.raises(ValueError, match="alpha >= 0"):
+        mc.GradNorm(["a", "b"], alpha=-1.0)
+    with pytest.raises(ValueError, match="temperature must be positive"):
+        mc.DynamicWeightAverage(["a", "b"], temperature=0.0)
+    with pytest.raises(ValueError, match="smoothing"):
+        mc.DynamicTaskPrioritization(["a", "b"], smoothing=1.0)
+    with pytest.raises(ValueError, match="losses have"):
+        mc.GradNorm(["a", "b"]).backward({"a": torch.tensor(1.0)}, small_model([mc.regression("a")]))
+    bias_only = mc.HardSharing(torch.nn.Identity(), [mc.regression("a")], feature_dim=4)
+    with pytest.raises(ValueError, match="no shared weight matrix"):
+        last_shared_layer(bias_only)
