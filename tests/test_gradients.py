@@ -216,7 +216,7 @@ def test_representation_weighting_without_features_is_refused(two_regression_tas
 def test_gradient_methods_train(strategy, two_regression_tasks, tiny_regression):
     model = small_model(two_regression_tasks)
     before = mc.evaluate(model, two_regression_tasks, tiny_regression.test).metric
-    mc.fit(model, two_regression_tasks, tiny_regression.train, epochs=10, lr=1e-2, batch_size=128,
+    mc.fit(model, two_regression_tasks, tiny_regression.train, epochs=20, lr=1e-2, batch_size=64,
            strategy=strategy, progress=False)
     after = mc.evaluate(model, two_regression_tasks, tiny_regression.test).metric
     assert all(after[t] < 0.5 * before[t] for t in after), (before, after)
