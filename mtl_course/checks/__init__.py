@@ -5,3 +5,4 @@ the verdict and returns True or False, so a notebook cell can say `assert check_
 One module per notebook; every check is importable from here.
 """
 from .ch00 import check_parity_task
+from .ch06 import check_hurt_tasks, check_min_norm_two, check_pcgrad_fixed_order
