@@ -8,6 +8,7 @@ One module per idea, in the order the chapters introduce them:
     weighting   the strategy interface and static loss weights                     (chapters 0, 4)
                 and dynamic ones: uncertainty, GradNorm, DWA, DTP, RLW              (chapter 5)
     gradients   per-task gradients and gradient methods                            (chapter 6)
+    gradients   per-task gradients; MGDA(-UB), PCGrad, CAGrad, IMTL-G              (chapter 6)
     train       fit and evaluate                                                   (chapter 0)
     metrics     accuracy, MSE, AUC, Δm%                                            (chapters 0-1)
     plots       learning curves, tables, error bands                               (chapter 0)
@@ -20,6 +21,8 @@ from .data import (MultiTaskData, Splits, adult, correlated_regression, label_co
                    minibatches, multimnist)
 from .data import grouped_regression
 from .device import environment_report, get_device, on_gpu, seed_everything
+from .gradients import (GradientAggregation, RepresentationWeighting, cagrad, gradient_sum, imtl_g, mgda,
+                        mgda_weights, pcgrad)
 from .metrics import accuracy, auc, delta_m, mean_std, mse
 from .models import CNN, MLP, HardSharing, MultiTaskModel, count_parameters, single_task_model, task_heads
 from .plots import Table, plot_band, plot_history

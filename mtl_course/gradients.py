@@ -3,11 +3,18 @@
 Each method is a pure function from the T×D matrix of per-task gradients (one row per task,
 D = number of shared scalars) to one update direction of length D, so it can be tested on
 hand-made matrices. `GradientAggregation` connects such a function to the training loop.
+
+Exact on the shared parameters (T backward passes per step, via `GradientAggregation`): `mgda`,
+`pcgrad`, `cagrad`, `imtl_g`. Every method but PCGrad is a weighted sum Σₜ wₜgₜ whose weights depend
+only on the inner products gᵢᵀgⱼ, so its `*_weights` function can also run on the gradients w.r.t.
+the shared representation (`RepresentationWeighting`, one backward through the trunk): exact for
+that representation, an approximation (for MGDA, an upper bound: MGDA-UB) for the parameters.
 """
 from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -61,3 +68,241 @@ class GradientAggregation(Strategy):
             torch.autograd.backward(torch.stack(list(losses.values())).sum(), inputs=task_params)
         set_gradient(shared, self.aggregate(grads))
         return {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Input checks shared by the methods
+# ---------------------------------------------------------------------------------------------
+
+def _check_grads(grads: Tensor, method: str) -> None:
+    """Refuse anything but a finite T×D matrix with at least one task."""
+    if not isinstance(grads, Tensor) or grads.dim() != 2 or grads.shape[0] < 1 or grads.shape[1] < 1:
+        shape = tuple(grads.shape) if isinstance(grads, Tensor) else type(grads).__name__
+        raise ValueError(f"{method} needs a T×D matrix of per-task gradients (one row per task), got {shape}.")
+    if not bool(torch.isfinite(grads).all()):
+        raise ValueError(f"{method}: the per-task gradients contain NaN or inf.")
+
+
+def _gram(grads: Tensor) -> np.ndarray:
+    """G Gᵀ in float64 on the CPU: every method below needs only these T×T inner products."""
+    return (grads.double() @ grads.double().T).cpu().numpy()
+
+
+def _combine(weights: np.ndarray, grads: Tensor) -> Tensor:
+    """Σₜ wₜ gₜ, computed on the gradients' device and in their dtype."""
+    return torch.as_tensor(weights, dtype=grads.dtype, device=grads.device) @ grads
+
+
+# ---------------------------------------------------------------------------------------------
+# MGDA: the min-norm point in the convex hull of the gradients
+# ---------------------------------------------------------------------------------------------
+
+def _min_norm_segment(aa: float, ab: float, bb: float) -> float:
+    """argmin over γ ∈ [0, 1] of ‖γ·a + (1−γ)·b‖², from the inner products of a and b (the two-task closed form)."""
+    denominator = aa - 2 * ab + bb  # ‖a − b‖²
+    if denominator <= 1e-18 * max(aa, bb, 1e-300):
+        return 0.5 if abs(aa - bb) <= 1e-12 * max(aa, bb, 1e-300) else float(aa < bb)
+    return float(np.clip((bb - ab) / denominator, 0.0, 1.0))
+
+
+def _frank_wolfe(gradient: Callable[[np.ndarray], np.ndarray],
+                 line_search: Callable[[np.ndarray, np.ndarray], float],
+                 w: np.ndarray, max_iter: int, tol: float) -> np.ndarray:
+    """Minimize a convex function over the simplex by Frank–Wolfe with away steps and exact line search.
+
+    `line_search(x, y)` returns the best γ ∈ [0, 1] on the segment γ·x + (1−γ)·y. Away steps (moving
+    mass off the worst vertex in use) make it converge fast when the optimum lies on a face.
+    """
+    T = len(w)
+    for _ in range(max_iter):
+        g = gradient(w)
+        toward = int(np.argmin(g))
+        support = np.flatnonzero(w > 0)
+        away = int(support[np.argmax(g[support])])
+        fw_gap, away_gap = g @ w - g[toward], g[away] - g @ w
+        if max(fw_gap, away_gap) <= tol:
+            break
+        if fw_gap >= away_gap or w[away] >= 1:
+            target = np.eye(T)[toward]
+        else:                                      # the far end of the line from vertex `away` through w
+            target = (w - w[away] * np.eye(T)[away]) / (1 - w[away])
+        gamma = line_search(target, w)
+        w = gamma * target + (1 - gamma) * w
+        w[w < 1e-15] = 0.0
+        w /= w.sum()
+    return w
+
+
+def mgda_weights(grads: Tensor, max_iter: int = 1000, tol: float = 1e-12) -> Tensor:
+    """The convex weights α of MGDA's min-norm point min_α ‖Σₜ αₜ gₜ‖² (α ≥ 0, Σα = 1).
+
+    Sener & Koltun, "Multi-Task Learning as Multi-Objective Optimization", NeurIPS 2018: the
+    closed form for two tasks, Frank–Wolfe with that closed form as exact line search for more.
+    The result is a direction that decreases every task's loss, or 0 at a Pareto-stationary point.
+    """
+    _check_grads(grads, "mgda")
+    gram = _gram(grads)
+    alpha = np.zeros(len(gram))
+    alpha[int(np.argmin(np.diag(gram)))] = 1.0    # start at the shortest gradient: exact in one step for T = 2
+    alpha = _frank_wolfe(lambda a: 2 * gram @ a,
+                         lambda x, y: _min_norm_segment(x @ gram @ x, x @ gram @ y, y @ gram @ y),
+                         alpha, max_iter, tol * max(float(np.diag(gram).max()), 1e-300))
+    return torch.as_tensor(alpha, dtype=grads.dtype, device=grads.device)
+
+
+def mgda(grads: Tensor) -> Tensor:
+    """MGDA's update: the min-norm point of the convex hull of the per-task gradients."""
+    return _combine(mgda_weights(grads).cpu().double().numpy(), grads)
+
+
+# ---------------------------------------------------------------------------------------------
+# PCGrad: project each gradient off the gradients it conflicts with
+# ---------------------------------------------------------------------------------------------
+
+def pcgrad_projections(grads: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    """The T×D matrix of PCGrad's projected gradients gₜ^PC, before they are summed.
+
+    Yu et al., "Gradient Surgery for Multi-Task Learning", NeurIPS 2020: for each task t, visit the
+    other tasks in random order; whenever gₜ^PC conflicts with gⱼ (gₜ^PC·gⱼ < 0), remove the
+    component along gⱼ: gₜ^PC ← gₜ^PC − (gₜ^PC·gⱼ / ‖gⱼ‖²)·gⱼ. `generator` makes the order reproducible.
+    """
+    _check_grads(grads, "pcgrad")
+    T = grads.shape[0]
+    projected = grads.clone()
+    for t in range(T):
+        for j in torch.randperm(T, generator=generator).tolist():
+            if j == t:
+                continue
+            dot = projected[t] @ grads[j]
+            if dot < 0:
+                projected[t] -= dot / (grads[j] @ grads[j]) * grads[j]
+    return projected
+
+
+def pcgrad(grads: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    """PCGrad's update: the sum of the projected gradients (equal to Σₜ gₜ when no pair conflicts)."""
+    return pcgrad_projections(grads, generator).sum(dim=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# CAGrad: the best worst-case improvement within a ball around the mean gradient
+# ---------------------------------------------------------------------------------------------
+
+def _cagrad_segment(aa: float, ab: float, bb: float, a0: float, b0: float, k: float) -> float:
+    """argmin over γ ∈ [0, 1] of γ·(a − b)ᵀg₀ + k·‖γ·a + (1−γ)·b‖, all from inner products (exact)."""
+    dd = aa - 2 * ab + bb                          # ‖δ‖², δ = a − b
+    slope = a0 - b0                                # δᵀg₀: the linear part's slope
+    if dd <= 1e-18 * max(aa, bb, 1e-300):
+        return 0.0
+    if k <= 0:
+        return 1.0 if slope < 0 else 0.0
+    b_delta = ab - bb                              # bᵀδ
+    m = np.sqrt(max(dd * bb - b_delta ** 2, 0.0))  # ‖δ‖·(distance of the line from 0)
+    s = -slope / (k * np.sqrt(dd))                 # F′(γ) = 0  ⇔  u / √(u² + m²) = s,  u = γ‖δ‖² + bᵀδ
+    if s >= 1:
+        return 1.0
+    if s <= -1:
+        return 0.0
+    u = s * m / np.sqrt(1 - s * s)
+    return float(np.clip((u - b_delta) / dd, 0.0, 1.0))
+
+
+def cagrad_weights(grads: Tensor, c: float = 0.5, max_iter: int = 1000, tol: float = 1e-12) -> Tensor:
+    """The weights wₜ with CAGrad's update d = Σₜ wₜ gₜ (they sum to 1 + c, or less when g_w = 0).
+
+    Liu et al., "Conflict-Averse Gradient Descent for Multi-task Learning", NeurIPS 2021: maximize
+    the worst task's improvement minₜ gₜᵀd within the ball ‖d − g₀‖ ≤ c‖g₀‖ around the mean gradient
+    g₀. Its dual: min over the simplex of F(w) = g_wᵀg₀ + c‖g₀‖·‖g_w‖ (solved by Frank–Wolfe with an
+    exact line search), then d = g₀ + c‖g₀‖/‖g_w‖ · g_w. At c = 0 it is the mean gradient.
+    """
+    _check_grads(grads, "cagrad")
+    if not (c >= 0 and np.isfinite(c)):
+        raise ValueError(f"cagrad: the radius c must be a finite number >= 0, got c = {c}.")
+    gram = _gram(grads)
+    T = len(gram)
+    g0_g = gram.mean(axis=1)                       # gₜᵀg₀
+    k = c * np.sqrt(max(g0_g.mean(), 0.0))         # c‖g₀‖
+
+    def objective(w: np.ndarray) -> float:
+        return w @ g0_g + k * np.sqrt(max(w @ gram @ w, 0.0))
+
+    def gradient(w: np.ndarray) -> np.ndarray:
+        norm = np.sqrt(max(w @ gram @ w, 0.0))
+        return g0_g + (k * (gram @ w) / norm if norm > 0 else 0.0)
+
+    def line_search(x: np.ndarray, y: np.ndarray) -> float:
+        return _cagrad_segment(x @ gram @ x, x @ gram @ y, y @ gram @ y, x @ g0_g, y @ g0_g, k)
+
+    w = np.zeros(T)
+    w[int(np.argmin([objective(e) for e in np.eye(T)]))] = 1.0   # exact in one step for T = 2
+    w = _frank_wolfe(gradient, line_search, w, max_iter, tol * max(float(np.diag(gram).max()), 1e-300))
+    norm = np.sqrt(max(w @ gram @ w, 0.0))
+    weights = np.full(T, 1.0 / T) + (k / norm * w if norm > 0 else 0.0)
+    return torch.as_tensor(weights, dtype=grads.dtype, device=grads.device)
+
+
+def cagrad(grads: Tensor, c: float = 0.5) -> Tensor:
+    """CAGrad's update d = g₀ + c‖g₀‖/‖g_w‖·g_w (c = 0.5 as in the paper's experiments)."""
+    return _combine(cagrad_weights(grads, c).cpu().double().numpy(), grads)
+
+
+# ---------------------------------------------------------------------------------------------
+# IMTL-G: the direction whose projections on every task's unit gradient are equal
+# ---------------------------------------------------------------------------------------------
+
+def imtl_g_weights(grads: Tensor) -> Tensor:
+    """The weights αₜ (Σα = 1) of IMTL-G's update, whose projections on every uₜ = gₜ/‖gₜ‖ are equal.
+
+    Liu et al., "Towards Impartial Multi-task Learning", ICLR 2021: with rows Dₜ = g₁ − gₜ and
+    Uₜ = u₁ − uₜ (t = 2…T), α₂:T = g₁Uᵀ(DUᵀ)⁻¹ and α₁ = 1 − Σα₂:T. A pseudo-inverse keeps it defined
+    when the unit gradients coincide (then α = e₁ and the update is g₁).
+    """
+    _check_grads(grads, "imtl_g")
+    gram = _gram(grads)
+    norms = np.sqrt(np.maximum(np.diag(gram), 1e-300))
+    g_u = gram / norms[None, :]                    # gᵢᵀuⱼ
+    first_u = g_u[0, 0] - g_u[0, 1:]               # g₁ᵀ(u₁ − uₜ)
+    # (DUᵀ)ₛₜ = (g₁ − gₛ)ᵀ(u₁ − uₜ)
+    du = (g_u[0, 0] - g_u[0, 1:])[None, :] - (g_u[1:, 0][:, None] - g_u[1:, 1:])
+    rest = first_u @ np.linalg.pinv(du) if len(du) else np.zeros(0)
+    alpha = np.concatenate([[1.0 - rest.sum()], rest])
+    return torch.as_tensor(alpha, dtype=grads.dtype, device=grads.device)
+
+
+def imtl_g(grads: Tensor) -> Tensor:
+    """IMTL-G's update Σₜ αₜ gₜ: every task sees the same improvement per unit of its own gradient."""
+    return _combine(imtl_g_weights(grads).cpu().double().numpy(), grads)
+
+
+# ---------------------------------------------------------------------------------------------
+# The same weights, computed on the shared representation's gradients
+# ---------------------------------------------------------------------------------------------
+
+class RepresentationWeighting(Strategy):
+    """Task weights from the gradients of each loss w.r.t. the shared representation z, then one backward of Σₜ wₜLₜ.
+
+    ∇_z Lₜ needs a backward pass through the heads only, so this costs about one ordinary step.
+    With `mgda_weights` it is MGDA-UB (Sener & Koltun, 2018), which minimizes an upper bound of the
+    parameter-level min-norm objective. `weights` maps the T×(B·K) matrix of representation
+    gradients to T weights (`mgda_weights`, `imtl_g_weights`, `cagrad_weights`).
+    """
+
+    needs_features = True
+
+    def __init__(self, weights: Callable[[Tensor], Tensor]):
+        super().__init__()
+        self.weights = weights
+
+    def backward(self, losses: dict[str, Tensor], model: MultiTaskModel,
+                 features: Tensor | None = None) -> dict[str, float]:
+        """∇_z Lₜ for every task, the weights from them, one backward pass of the weighted sum."""
+        if features is None:
+            raise ValueError("RepresentationWeighting needs the shared representation: call the model "
+                             "with return_features=True (fit does so because needs_features is True).")
+        grads = per_task_gradients(losses, [features])
+        weights = self.weights(grads).detach()
+        if weights.shape != (len(losses),):
+            raise ValueError(f"The weights function returned shape {tuple(weights.shape)}, expected ({len(losses)},).")
+        total = (weights.to(features.dtype) * torch.stack(list(losses.values()))).sum()
+        total.backward()
+        return {t: float(w) for t, w in zip(losses, weights)}

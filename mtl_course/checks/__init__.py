@@ -8,3 +8,4 @@ from .ch00 import check_parity_task
 from .ch03 import check_affinity_after_step, check_gradient_cosines, check_grouping_score
 from .ch04 import check_pareto_optimal, check_scalarize, check_standardize
 from .ch05 import check_dwa, check_gradnorm_target, check_uncertainty_loss
+from .ch06 import check_hurt_tasks, check_min_norm_two, check_pcgrad_fixed_order

@@ -1,0 +1,222 @@
+"""Gradient methods (chapter 6) checked against their definitions and hand-computed values."""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+import mtl_course as mc
+from mtl_course.gradients import (GradientAggregation, RepresentationWeighting, cagrad, cagrad_weights, gradient_sum,
+                                  imtl_g, imtl_g_weights, mgda, mgda_weights, pcgrad, pcgrad_projections)
+
+
+def simplex_grid(T: int, n: int) -> torch.Tensor:
+    """All points of the T-simplex whose coordinates are multiples of 1/n (float64)."""
+    points = [c for c in itertools.product(range(n + 1), repeat=T - 1) if sum(c) <= n]
+    w = torch.tensor([list(c) + [n - sum(c)] for c in points], dtype=torch.float64) / n
+    return w
+
+
+def random_grads(T: int, D: int, seed: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(T, D, generator=g, dtype=torch.float64)
+
+
+# --- MGDA --------------------------------------------------------------------------------------
+
+def test_mgda_by_hand():
+    assert torch.allclose(mgda(torch.tensor([[1.0, 0.0], [0.0, 1.0]])), torch.tensor([0.5, 0.5]))
+    assert torch.allclose(mgda(torch.tensor([[2.0, 0.0], [-1.0, 0.0]])), torch.zeros(2))  # opposed: Pareto-stationary
+    # g2 is shorter and g1·g2 > ‖g2‖²: the min-norm point is the vertex g2
+    assert torch.allclose(mgda(torch.tensor([[3.0, 1.0], [1.0, 0.0]])), torch.tensor([1.0, 0.0]))
+
+
+@pytest.mark.parametrize("T,n", [(2, 2000), (3, 200)])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_mgda_is_the_min_norm_point_of_the_hull(T, n, seed):
+    grads = random_grads(T, 5, seed)
+    grads[1] -= 1.5 * grads[0]          # make them conflict, so the minimum is often interior
+    w = simplex_grid(T, n)
+    grid_norms = (w @ grads).norm(dim=1)
+    alpha = mgda_weights(grads)
+    assert alpha.min() >= 0 and float(alpha.sum()) == pytest.approx(1.0)
+    found = float(mgda(grads).norm())
+    assert found <= float(grid_norms.min()) + 1e-9
+    assert found >= float(grid_norms.min()) - 2e-2 * float(grads.norm(dim=1).max()) / n ** 0.5
+
+
+def test_mgda_decreases_every_loss_unless_stationary():
+    for seed in range(5):
+        grads = random_grads(3, 10, seed)
+        d = mgda(grads)
+        assert bool((grads @ d >= float(d @ d) - 1e-8).all())  # gₜᵀd ≥ ‖d‖² for the min-norm point
+
+
+# --- PCGrad ------------------------------------------------------------------------------------
+
+def test_pcgrad_by_hand():
+    grads = torch.tensor([[1.0, 0.0], [-1.0, 1.0]])
+    projected = pcgrad_projections(grads)
+    assert torch.allclose(projected, torch.tensor([[0.5, 0.5], [0.0, 1.0]]))
+    assert torch.allclose(pcgrad(grads), torch.tensor([0.5, 1.5]))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pcgrad_projected_gradients_do_not_conflict_with_the_other(seed):
+    grads = random_grads(2, 8, seed)
+    grads[1] -= 2 * grads[0]            # conflicting pair
+    assert float(grads[0] @ grads[1]) < 0
+    projected = pcgrad_projections(grads)
+    assert float(projected[0] @ grads[1]) == pytest.approx(0.0, abs=1e-9)
+    assert float(projected[1] @ grads[0]) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_pcgrad_three_tasks_by_hand_and_reproducible_order():
+    # only g1 and g2 conflict; g3 is orthogonal to both, so the order does not matter here
+    grads = torch.tensor([[1.0, 0.0, 0.0], [-1.0, 1.0, 0.0], [0.0, 0.0, 2.0]], dtype=torch.float64)
+    expected = torch.tensor([[0.5, 0.5, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 2.0]], dtype=torch.float64)
+    for seed in range(4):
+        assert torch.allclose(pcgrad_projections(grads, torch.Generator().manual_seed(seed)), expected)
+    # all three conflict: the order matters, and a generator makes it reproducible
+    grads = torch.tensor([[1.0, 0.0], [-0.5, 1.0], [-0.5, -1.0]], dtype=torch.float64)
+    results = {tuple(pcgrad(grads, torch.Generator().manual_seed(s)).tolist()) for s in range(20)}
+    assert len(results) > 1
+    assert torch.equal(pcgrad(grads, torch.Generator().manual_seed(5)), pcgrad(grads, torch.Generator().manual_seed(5)))
+
+
+def test_pcgrad_without_conflict_is_the_sum():
+    grads = torch.tensor([[1.0, 2.0], [0.5, 0.1], [2.0, 0.0]])
+    assert torch.allclose(pcgrad(grads), grads.sum(0))
+
+
+# --- CAGrad ------------------------------------------------------------------------------------
+
+def test_cagrad_at_c_zero_is_the_mean_gradient():
+    for seed in range(4):
+        grads = random_grads(3, 6, seed)
+        assert torch.allclose(cagrad(grads, c=0.0), grads.mean(0))
+
+
+@pytest.mark.parametrize("T", [2, 3])
+@pytest.mark.parametrize("seed", range(4))
+def test_cagrad_maximizes_the_worst_improvement_in_the_ball(T, seed):
+    # primal: max_d min_t gₜᵀd subject to ‖d − g₀‖ ≤ c‖g₀‖; no sampled d in the ball does better
+    c = 0.5
+    grads = random_grads(T, 4, seed)
+    grads[1] -= 1.2 * grads[0]
+    g0 = grads.mean(0)
+    d = cagrad(grads, c)
+    assert float((d - g0).norm()) <= c * float(g0.norm()) * (1 + 1e-9)
+    best = float((grads @ d).min())
+    generator = torch.Generator().manual_seed(100 + seed)
+    directions = torch.randn(200_000, 4, generator=generator, dtype=torch.float64)
+    radii = torch.rand(200_000, 1, generator=generator, dtype=torch.float64) ** 0.25
+    samples = g0 + c * float(g0.norm()) * radii * directions / directions.norm(dim=1, keepdim=True)
+    assert float((samples @ grads.T).min(dim=1).values.max()) <= best + 1e-9
+
+
+def test_cagrad_dual_weights_minimize_the_dual_on_a_grid():
+    c = 0.5
+    grads = random_grads(3, 5, 7)
+    grads[2] -= grads[0] + grads[1]
+    g0 = grads.mean(0)
+    w_grid = simplex_grid(3, 200)
+    dual = w_grid @ grads @ g0 + c * g0.norm() * (w_grid @ grads).norm(dim=1)
+    weights = cagrad_weights(grads, c)
+    # weights = 1/T + c‖g₀‖/‖g_w‖ · w: recover w, the dual's minimizer
+    w = (weights - 1 / 3) / float((weights - 1 / 3).sum())
+    found = float(w @ grads @ g0 + c * g0.norm() * (w @ grads).norm())
+    assert found <= float(dual.min()) + 1e-9
+
+
+# --- IMTL-G ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("T", [2, 3, 4])
+def test_imtl_g_projections_on_unit_gradients_are_equal(T):
+    grads = random_grads(T, 10, T) * torch.tensor([1.0, 10.0, 0.1, 3.0][:T], dtype=torch.float64)[:, None]
+    alpha = imtl_g_weights(grads)
+    d = imtl_g(grads)
+    projections = grads @ d / grads.norm(dim=1)
+    assert float(alpha.sum()) == pytest.approx(1.0)
+    assert torch.allclose(projections, projections[0].expand(T), rtol=1e-8)
+
+
+def test_imtl_g_by_hand():
+    # g1 = (2, 0), g2 = (0, 1): equal projections on (1, 0) and (0, 1) with α1 + α2 = 1 gives 2α1 = α2
+    assert torch.allclose(imtl_g_weights(torch.tensor([[2.0, 0.0], [0.0, 1.0]])), torch.tensor([1 / 3, 2 / 3]))
+
+
+# --- all methods -------------------------------------------------------------------------------
+
+def test_every_method_is_the_sum_up_to_its_scale_when_gradients_agree():
+    g = torch.tensor([0.3, -1.0, 2.0], dtype=torch.float64)
+    T = 3
+    grads = g.expand(T, 3).clone()
+    total = gradient_sum(grads)
+    assert torch.allclose(total, T * g)
+    assert torch.allclose(mgda(grads), total / T)
+    assert torch.allclose(pcgrad(grads), total)
+    assert torch.allclose(cagrad(grads, c=0.5), 1.5 * total / T)
+    assert torch.allclose(imtl_g(grads), total / T)
+
+
+@pytest.mark.parametrize("method", [mgda, pcgrad, cagrad, imtl_g])
+def test_bad_gradient_matrices_are_refused(method):
+    with pytest.raises(ValueError, match=r"T×D matrix"):
+        method(torch.ones(3))
+    with pytest.raises(ValueError, match=r"T×D matrix"):
+        method(torch.ones(0, 3))
+    with pytest.raises(ValueError, match="NaN or inf"):
+        method(torch.tensor([[1.0, float("nan")], [0.0, 1.0]]))
+
+
+@pytest.mark.parametrize("c", [-0.1, float("nan"), float("inf")])
+def test_cagrad_radius_out_of_range_is_refused(c):
+    with pytest.raises(ValueError, match="radius c"):
+        cagrad(torch.eye(2), c=c)
+
+
+# --- strategies in the training loop -----------------------------------------------------------
+
+def small_model(tasks, seed: int = 0) -> mc.HardSharing:
+    torch.manual_seed(seed)
+    return mc.HardSharing(mc.MLP(4, [16]), tasks)
+
+
+def test_mgda_ub_weights_come_from_representation_gradients(two_regression_tasks, tiny_regression):
+    batch = tiny_regression.train.subset(slice(0, 32))
+    model = small_model(two_regression_tasks)
+    predictions, z = model(batch.x, return_features=True)
+    losses = mc.task_losses(two_regression_tasks, predictions, batch.y)
+    rep = torch.stack([torch.autograd.grad(l, z, retain_graph=True)[0].flatten() for l in losses.values()])
+    expected = mgda_weights(rep)
+    weights = RepresentationWeighting(mgda_weights).backward(losses, model, z)
+    assert list(weights) == ["a", "b"] and torch.allclose(torch.tensor(list(weights.values())), expected)
+    # the trunk's gradient is that of the weighted sum of losses
+    model2 = small_model(two_regression_tasks)
+    predictions2 = model2(batch.x)
+    losses2 = mc.task_losses(two_regression_tasks, predictions2, batch.y)
+    (expected[0] * losses2["a"] + expected[1] * losses2["b"]).backward()
+    for p, q in zip(model.parameters(), model2.parameters()):
+        assert torch.allclose(p.grad, q.grad, atol=1e-6)
+
+
+def test_representation_weighting_without_features_is_refused(two_regression_tasks, tiny_regression):
+    batch = tiny_regression.train.subset(slice(0, 8))
+    model = small_model(two_regression_tasks)
+    losses = mc.task_losses(two_regression_tasks, model(batch.x), batch.y)
+    with pytest.raises(ValueError, match="return_features=True"):
+        RepresentationWeighting(mgda_weights).backward(losses, model, None)
+
+
+@pytest.mark.parametrize("strategy", [GradientAggregation(mgda), GradientAggregation(pcgrad),
+                                      GradientAggregation(cagrad), GradientAggregation(imtl_g),
+                                      RepresentationWeighting(mgda_weights)])
+def test_gradient_methods_train(strategy, two_regression_tasks, tiny_regression):
+    model = small_model(two_regression_tasks)
+    before = mc.evaluate(model, two_regression_tasks, tiny_regression.test).metric
+    mc.fit(model, two_regression_tasks, tiny_regression.train, epochs=20, lr=1e-2, batch_size=64,
+           strategy=strategy, progress=False)
+    after = mc.evaluate(model, two_regression_tasks, tiny_regression.test).metric
+    assert all(after[t] < 0.5 * before[t] for t in after), (before, after)
