@@ -8,6 +8,8 @@ One module per idea, in the order the chapters introduce them:
     weighting   the strategy interface and static loss weights                     (chapters 0, 4)
     gradients   per-task gradients and gradient methods                            (chapter 6)
     train       fit and evaluate                                                   (chapter 0)
+    regularization  penalties: L2 on shared weights, soft sharing, trace norm      (chapter 7)
+    architectures   soft parameter sharing                                         (chapter 7)
     metrics     accuracy, MSE, AUC, Δm%                                            (chapters 0-1)
     plots       learning curves, tables, error bands                               (chapter 0)
     checks      the exercises' checks
@@ -22,5 +24,7 @@ from .plots import Table, plot_band, plot_history
 from .tasks import Task, classification, regression, task_losses
 from .train import Evaluation, History, evaluate, fit
 from .weighting import EqualWeighting, LossWeighting, StaticWeighting, Strategy
+from .regularization import l2_penalty, nuclear_norm, soft_sharing_penalty, stack_tasks, trace_norm_penalty
+from .architectures import SoftSharing
 
 __version__ = "0.1.0"

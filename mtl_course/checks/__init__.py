@@ -5,3 +5,4 @@ the verdict and returns True or False, so a notebook cell can say `assert check_
 One module per notebook; every check is importable from here.
 """
 from .ch00 import check_parity_task
+from .ch07 import check_decoupled_decay, check_effective_rank, check_soft_sharing_distance
