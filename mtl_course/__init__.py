@@ -10,6 +10,8 @@ One module per idea, in the order the chapters introduce them:
     gradients   per-task gradients and gradient methods                            (chapter 6)
     gradients   per-task gradients; MGDA(-UB), PCGrad, CAGrad, IMTL-G              (chapter 6)
     train       fit and evaluate                                                   (chapter 0)
+    regularization  penalties: L2 on shared weights, soft sharing, trace norm      (chapter 7)
+    architectures   soft parameter sharing                                         (chapter 7)
     metrics     accuracy, MSE, AUC, Δm%                                            (chapters 0-1)
     plots       learning curves, tables, error bands                               (chapter 0)
     relatedness gradient cosine, task affinity (TAG), task groupings               (chapter 3)
@@ -33,5 +35,7 @@ from .relatedness import (GradientCosineProbe, best_grouping, conflict_fraction,
                           lookahead_affinity, task_affinity)
 from .weighting import (DynamicTaskPrioritization, DynamicWeightAverage, EqualWeighting, GradNorm, LossWeighting,
                         RandomLossWeighting, StaticWeighting, Strategy, UncertaintyWeighting)
+from .regularization import l2_penalty, nuclear_norm, soft_sharing_penalty, stack_tasks, trace_norm_penalty
+from .architectures import SoftSharing
 
 __version__ = "0.1.0"

@@ -5,7 +5,7 @@ import copy
 import math
 import time
 from dataclasses import dataclass, field
-from typing import NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import torch
 from tqdm.auto import tqdm
@@ -85,16 +85,27 @@ def _check_finite(losses: dict[str, torch.Tensor], epoch: int, step: int) -> Non
             "Training diverged: try a smaller learning rate, check the targets for NaN, or rescale them.")
 
 
+def _add_penalty_gradient(value: torch.Tensor) -> None:
+    """Backpropagate a penalty on top of the strategy's gradients (a constant adds nothing)."""
+    if not isinstance(value, torch.Tensor) or value.dim() != 0:
+        raise ValueError(f"penalty(model) must return a scalar tensor, got {getattr(value, 'shape', type(value))}.")
+    if value.requires_grad:
+        value.backward()
+
+
 def fit(model: MultiTaskModel, tasks: Sequence[Task], train: MultiTaskData,
         val: MultiTaskData | None = None, *, strategy: Strategy | None = None, epochs: int = 10,
         batch_size: int = 256, lr: float = 1e-3, weight_decay: float = 0.0,
         strategy_lr: float | None = None, eval_every: int = 1, restore_best: bool = False,
-        seed: int = 0, progress: bool = True, desc: str = "training") -> History:
+        seed: int = 0, progress: bool = True, desc: str = "training",
+        penalty: Callable[[torch.nn.Module], torch.Tensor] | None = None) -> History:
     """Train `model` on `tasks` with Adam and a strategy (default: equal weighting); return the history.
 
     Each epoch visits the training set once in shuffled minibatches (the order is drawn from
     `seed`). Every `eval_every` epochs the validation split is scored. With `restore_best`, the
     model ends with the weights of the epoch whose summed validation loss was lowest (early stopping).
+    A `penalty(model)` (a scalar, e.g. λ·Ω of `regularization`) is added to the objective each step:
+    its gradient is added to whatever gradient the strategy wrote, so it works with every strategy.
     """
     tasks = list(tasks)
     strategy = strategy if strategy is not None else EqualWeighting()
@@ -127,6 +138,8 @@ def fit(model: MultiTaskModel, tasks: Sequence[Task], train: MultiTaskData,
             _check_finite(losses, epoch, step)
             optimizer.zero_grad(set_to_none=True)
             weights = strategy.backward(losses, model, features)
+            if penalty is not None:
+                _add_penalty_gradient(penalty(model))
             optimizer.step()
             loss_sums += torch.stack([l.detach() for l in losses.values()]) * len(batch)
             for t, w in weights.items():
