@@ -4,7 +4,7 @@ One module per idea, in the order the chapters introduce them:
     device      where computation runs; seed_everything; the environment report   (chapter 0)
     data        MultiMNIST, synthetic tasks, UCI Adult, on-device tensors, batches (chapters 0, 4)
     tasks       what a task is: kind, output size, loss, metric                    (chapter 0)
-    models      trunks, heads, single-task models, hard parameter sharing          (chapters 0-2)
+    models      trunks, heads, single-task models, hard and partial sharing        (chapters 0-2)
     weighting   the strategy interface and static loss weights                     (chapters 0, 4)
     gradients   per-task gradients and gradient methods                            (chapter 6)
     train       fit and evaluate                                                   (chapter 0)
@@ -18,6 +18,7 @@ from .data import (MultiTaskData, Splits, adult, correlated_regression, label_co
 from .device import environment_report, get_device, on_gpu, seed_everything
 from .metrics import accuracy, auc, delta_m, mean_std, mse
 from .models import CNN, MLP, HardSharing, MultiTaskModel, count_parameters, single_task_model, task_heads
+from .models import IndependentMLPs, PartialSharing, trunk_layers
 from .plots import Table, plot_band, plot_history
 from .tasks import Task, classification, regression, task_losses
 from .train import Evaluation, History, evaluate, fit
