@@ -4,7 +4,7 @@ One module per idea, in the order the chapters introduce them:
     device      where computation runs; seed_everything; the environment report   (chapter 0)
     data        MultiMNIST, synthetic tasks, UCI Adult, on-device tensors, batches (chapters 0, 4)
     tasks       what a task is: kind, output size, loss, metric                    (chapter 0)
-    models      trunks, heads, single-task models, hard parameter sharing          (chapters 0-2)
+    models      trunks, heads, single-task models, hard and partial sharing        (chapters 0-2)
     weighting   the strategy interface and static loss weights                     (chapters 0, 4)
                 and dynamic ones: uncertainty, GradNorm, DWA, DTP, RLW              (chapter 5)
     gradients   per-task gradients and gradient methods                            (chapter 6)
@@ -27,6 +27,7 @@ from .gradients import (GradientAggregation, RepresentationWeighting, cagrad, gr
                         mgda_weights, pcgrad)
 from .metrics import accuracy, auc, delta_m, mean_std, mse
 from .models import CNN, MLP, HardSharing, MultiTaskModel, count_parameters, single_task_model, task_heads
+from .models import IndependentMLPs, PartialSharing, trunk_layers
 from .plots import Table, plot_band, plot_history
 from .tasks import Task, classification, regression, task_losses
 from .train import Evaluation, History, evaluate, fit
