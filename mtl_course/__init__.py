@@ -1,42 +1,39 @@
 """mtl_course: the small helper package of the course "Multi-Task Learning with PyTorch".
 
 One module per idea, in the order the chapters introduce them:
-    device      where computation runs; seed_everything; the environment report   (chapter 0)
-    data        MultiMNIST, synthetic tasks, UCI Adult, on-device tensors, batches (chapters 0, 4)
-    tasks       what a task is: kind, output size, loss, metric                    (chapter 0)
-    models      trunks, heads, single-task models, hard and partial sharing        (chapters 0-2)
-    weighting   the strategy interface and static loss weights                     (chapters 0, 4)
-                and dynamic ones: uncertainty, GradNorm, DWA, DTP, RLW              (chapter 5)
-    gradients   per-task gradients and gradient methods                            (chapter 6)
-    gradients   per-task gradients; MGDA(-UB), PCGrad, CAGrad, IMTL-G              (chapter 6)
-    train       fit and evaluate                                                   (chapter 0)
-    regularization  penalties: L2 on shared weights, soft sharing, trace norm      (chapter 7)
-    architectures   soft parameter sharing                                         (chapter 7)
-    metrics     accuracy, MSE, AUC, Δm%                                            (chapters 0-1)
-    plots       learning curves, tables, error bands                               (chapter 0)
-    relatedness gradient cosine, task affinity (TAG), task groupings               (chapter 3)
-    widgets     interactive explorers                                              (chapter 3)
-    checks      the exercises' checks
-    course      the notebooks as files: setup cell, Colab badges, student copies
+    device          where computation runs; seed_everything; the environment report  (chapter 0)
+    data            MultiMNIST, synthetic tasks, UCI Adult, on-device tensors        (chapters 0, 3, 4)
+    tasks           what a task is: kind, output size, loss, metric                   (chapter 0)
+    train           fit and evaluate                                                  (chapter 0)
+    plots           learning curves, tables, error bands                              (chapter 0)
+    metrics         accuracy, MSE, AUC, Δm%                                           (chapters 0-1)
+    models          trunks, heads, single-task models, hard and partial sharing       (chapters 0-2)
+    relatedness     gradient cosine, task affinity (TAG), task groupings              (chapter 3)
+    widgets         interactive explorers                                             (chapter 3)
+    weighting       the strategy interface; static weights; uncertainty, GradNorm,    (chapters 0, 4-5)
+                    DWA, DTP, random loss weighting
+    gradients       per-task gradients; MGDA(-UB), PCGrad, CAGrad, IMTL-G             (chapter 6)
+    regularization  penalties: L2 on shared weights, soft sharing, trace norm         (chapter 7)
+    architectures   soft parameter sharing                                            (chapter 7)
+    checks          the exercises' checks, one module per notebook
+    course          the notebooks as files: setup cell, Colab badges, student copies
 """
-from .data import (MultiTaskData, Splits, adult, correlated_regression, label_correlation, low_rank_regression,
-                   minibatches, multimnist)
-from .data import grouped_regression
+from .architectures import SoftSharing
+from .data import (MultiTaskData, Splits, adult, correlated_regression, grouped_regression, label_correlation,
+                   low_rank_regression, minibatches, multimnist)
 from .device import environment_report, get_device, on_gpu, seed_everything
 from .gradients import (GradientAggregation, RepresentationWeighting, cagrad, gradient_sum, imtl_g, mgda,
                         mgda_weights, pcgrad)
 from .metrics import accuracy, auc, delta_m, mean_std, mse
-from .models import CNN, MLP, HardSharing, MultiTaskModel, count_parameters, single_task_model, task_heads
-from .models import IndependentMLPs, PartialSharing, trunk_layers
+from .models import (CNN, MLP, HardSharing, IndependentMLPs, MultiTaskModel, PartialSharing, count_parameters,
+                     single_task_model, task_heads, trunk_layers)
 from .plots import Table, plot_band, plot_history
-from .tasks import Task, classification, regression, task_losses
-from .train import Evaluation, History, evaluate, fit
-from .weighting import EqualWeighting, LossWeighting, StaticWeighting, Strategy
+from .regularization import l2_penalty, nuclear_norm, soft_sharing_penalty, stack_tasks, trace_norm_penalty
 from .relatedness import (GradientCosineProbe, best_grouping, conflict_fraction, gradient_cosine, group_affinity,
                           lookahead_affinity, task_affinity)
+from .tasks import Task, classification, regression, task_losses
+from .train import Evaluation, History, evaluate, fit
 from .weighting import (DynamicTaskPrioritization, DynamicWeightAverage, EqualWeighting, GradNorm, LossWeighting,
                         RandomLossWeighting, StaticWeighting, Strategy, UncertaintyWeighting)
-from .regularization import l2_penalty, nuclear_norm, soft_sharing_penalty, stack_tasks, trace_norm_penalty
-from .architectures import SoftSharing
 
 __version__ = "0.1.0"

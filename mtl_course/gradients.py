@@ -62,6 +62,9 @@ class GradientAggregation(Strategy):
                  features: Tensor | None = None) -> dict[str, float]:
         """Per-task gradients on the shared parameters, the aggregate written into their `.grad`."""
         shared = model.shared_parameters()
+        if not shared:  # nothing is shared (e.g. soft sharing): no conflict to resolve, each task its own gradient
+            torch.stack(list(losses.values())).sum().backward()
+            return {}
         grads = per_task_gradients(losses, shared)
         task_params = model.task_parameters()
         if task_params:  # each head is reached by its own loss only, so the summed loss gives its gradient

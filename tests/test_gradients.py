@@ -220,3 +220,17 @@ def test_gradient_methods_train(strategy, two_regression_tasks, tiny_regression)
            strategy=strategy, progress=False)
     after = mc.evaluate(model, two_regression_tasks, tiny_regression.test).metric
     assert all(after[t] < 0.5 * before[t] for t in after), (before, after)
+
+
+def test_gradient_aggregation_on_a_model_without_shared_parameters():
+    """Soft sharing shares no parameter: a gradient method then gives each network its own task's gradient."""
+    tasks = [mc.regression("a"), mc.regression("b")]
+    torch.manual_seed(0)
+    model = mc.SoftSharing(lambda: mc.MLP(4, [8]), tasks)
+    x = torch.randn(16, 4)
+    y = {"a": x.sum(1), "b": x[:, 0]}
+    GradientAggregation(mgda).backward(mc.task_losses(tasks, model(x), y), model)
+    with_method = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    torch.stack(list(mc.task_losses(tasks, model(x), y).values())).sum().backward()
+    assert all(torch.equal(a, p.grad) for a, p in zip(with_method, model.parameters()))
