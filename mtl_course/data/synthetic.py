@@ -4,8 +4,33 @@ from __future__ import annotations
 import math
 
 import torch
+from torch import Tensor
 
 from .batches import MultiTaskData, Splits
+
+
+def _split(data: MultiTaskData, n_train: int, n_val: int) -> Splits:
+    """The first n_train rows for training, the next n_val for validation, the rest for testing."""
+    cut1, cut2 = n_train, n_train + n_val
+    return Splits(data.subset(slice(0, cut1)), data.subset(slice(cut1, cut2)), data.subset(slice(cut2, len(data))))
+
+
+def _tanh_tasks(basis: Tensor, g: torch.Generator, names: list[str], n: int, noise: float,
+                data_seed: int) -> MultiTaskData:
+    """n samples of yₜ = aₜᵀ tanh(2·Bₜᵀx) / sₜ + noise·ε for the task bases Bₜ = basis[t] (T×d×k).
+
+    aₜ and the scales sₜ (noise-free signal of unit variance) come from the structure generator `g`;
+    x and the noise from `data_seed`.
+    """
+    n_tasks, d, k = basis.shape
+    a = torch.randn(n_tasks, k, generator=g)                                 # (T, k)
+    probe = torch.randn(10_000, d, generator=g)                              # fixes the scale sₜ
+    signal = lambda x: torch.einsum("tk,ntk->nt", a, torch.tanh(2 * torch.einsum("nd,tdk->ntk", x, basis)))
+    scale = signal(probe).std(dim=0)
+    g = torch.Generator().manual_seed(data_seed)
+    x = torch.randn(n, d, generator=g)
+    y = signal(x) / scale + noise * torch.randn(n, n_tasks, generator=g)
+    return MultiTaskData(x, {name: y[:, t].contiguous() for t, name in enumerate(names)})
 
 
 def _check_correlation(p: float) -> None:
@@ -40,9 +65,7 @@ def correlated_regression(p: float, n_train: int = 10_000, n_val: int = 2_000, n
     z = x @ w                                                          # (n, 2)
     y = z + torch.sin(alpha * z.unsqueeze(-1) + beta).sum(-1) + noise * torch.randn(n, 2, generator=g)
     data = MultiTaskData(x, {"t1": y[:, 0].contiguous(), "t2": y[:, 1].contiguous()})
-    cut1, cut2 = n_train, n_train + n_val
-    splits = Splits(data.subset(slice(0, cut1)), data.subset(slice(cut1, cut2)), data.subset(slice(cut2, n)))
-    return splits.to(device)
+    return _split(data, n_train, n_val).to(device)
 
 
 def label_correlation(data: MultiTaskData, a: str = "t1", b: str = "t2") -> float:
@@ -70,19 +93,9 @@ def low_rank_regression(n_tasks: int = 20, n_train: int = 100, n_val: int = 100,
     shared = torch.randn(d, n_shared, generator=g) / math.sqrt(d)
     basis = torch.stack([torch.cat([shared, torch.randn(d, k - n_shared, generator=g) / math.sqrt(d)], dim=1)
                          for _ in range(n_tasks)])                           # (T, d, k)
-    a = torch.randn(n_tasks, k, generator=g)                                 # (T, k)
-    probe = torch.randn(10_000, d, generator=g)                              # fixes the scale sₜ
-    signal = lambda x: torch.einsum("tk,ntk->nt", a, torch.tanh(2 * torch.einsum("nd,tdk->ntk", x, basis)))
-    scale = signal(probe).std(dim=0)
-
-    g = torch.Generator().manual_seed(20_000 + seed)
-    n = n_train + n_val + n_test
-    x = torch.randn(n, d, generator=g)
-    y = signal(x) / scale + noise * torch.randn(n, n_tasks, generator=g)
-    width = len(str(n_tasks - 1))
-    data = MultiTaskData(x, {f"t{t:0{max(width, 2)}d}": y[:, t].contiguous() for t in range(n_tasks)})
-    cut1, cut2 = n_train, n_train + n_val
-    return Splits(data.subset(slice(0, cut1)), data.subset(slice(cut1, cut2)), data.subset(slice(cut2, n))).to(device)
+    names = [f"t{t:0{max(len(str(n_tasks - 1)), 2)}d}" for t in range(n_tasks)]
+    data = _tanh_tasks(basis, g, names, n_train + n_val + n_test, noise, 20_000 + seed)
+    return _split(data, n_train, n_val).to(device)
 
 
 def grouped_regression(group_sizes: tuple[int, ...] = (2, 2), n_train: int = 100, n_val: int = 100,
@@ -100,16 +113,6 @@ def grouped_regression(group_sizes: tuple[int, ...] = (2, 2), n_train: int = 100
     g = torch.Generator().manual_seed(structure_seed)
     bases = [torch.randn(d, k, generator=g) / math.sqrt(d) for _ in group_sizes]
     basis = torch.stack([b for b, size in zip(bases, group_sizes) for _ in range(size)])   # (T, d, k)
-    n_tasks = len(basis)
-    a = torch.randn(n_tasks, k, generator=g)
-    probe = torch.randn(10_000, d, generator=g)
-    signal = lambda x: torch.einsum("tk,ntk->nt", a, torch.tanh(2 * torch.einsum("nd,tdk->ntk", x, basis)))
-    scale = signal(probe).std(dim=0)
-
-    g = torch.Generator().manual_seed(30_000 + seed)
-    n = n_train + n_val + n_test
-    x = torch.randn(n, d, generator=g)
-    y = signal(x) / scale + noise * torch.randn(n, n_tasks, generator=g)
-    data = MultiTaskData(x, {f"t{t}": y[:, t].contiguous() for t in range(n_tasks)})
-    cut1, cut2 = n_train, n_train + n_val
-    return Splits(data.subset(slice(0, cut1)), data.subset(slice(cut1, cut2)), data.subset(slice(cut2, n))).to(device)
+    names = [f"t{t}" for t in range(len(basis))]
+    data = _tanh_tasks(basis, g, names, n_train + n_val + n_test, noise, 30_000 + seed)
+    return _split(data, n_train, n_val).to(device)
