@@ -124,6 +124,10 @@ def test_explorer_runs_headless_and_sharing_wins_when_tasks_share_everything():
     assert result["gain"] == pytest.approx(result["stl_mean"] / result["shared_mean"])
     assert result["gain"] > 1.0 and explorer.figure is not None
     assert explorer.result is result
+    # moving a slider in JupyterLab sets its value in the kernel; that alone must retrain and redraw
+    explorer.n.value = 60
+    explorer.rho.value = 0.0
+    assert explorer.result is not result and "ρ = 0.00, 60 samples" in explorer.figure.axes[0].get_title()
     with pytest.raises(ValueError, match="rho"):
         explorer.update(rho=1.5)
     with pytest.raises(ValueError, match="n_per_task"):
