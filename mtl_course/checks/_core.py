@@ -19,3 +19,11 @@ def run(exercise: str, hint: str, fn: Callable, *args):
     except Exception as error:  # a student's bug: show its message, not the whole stack
         report(False, exercise, f"your function raised {type(error).__name__}: {error}. " + hint)
     return False, None
+
+
+def as_number(result: object) -> float | None:
+    """The student's result as a float (a Python number or a one-element tensor), or None if it is not one."""
+    try:
+        return float(result)
+    except (TypeError, ValueError, RuntimeError):
+        return None

@@ -6,7 +6,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from ._core import report, run
+from ._core import as_number, report, run
 
 
 def check_gradient_cosines(gradient_cosines: Callable[[torch.Tensor], torch.Tensor]) -> bool:
@@ -44,9 +44,8 @@ def check_affinity_after_step(affinity_after_step: Callable) -> bool:
         ran, result = run(exercise, hint, affinity_after_step, theta.clone(), loss_i, loss_j, lr)
         if not ran:
             return False
-        try:
-            value = float(result)
-        except (TypeError, ValueError):
+        value = as_number(result)
+        if value is None:
             return report(False, exercise, f"return a number, got {type(result).__name__}. " + hint)
         if not math.isclose(value, expected, abs_tol=1e-5):
             return report(False, exercise, f"with θ = (1, 2), L_i = ‖θ‖², L_j = ‖θ − (1, 0)‖² and lr = {lr} "
@@ -67,9 +66,8 @@ def check_grouping_score(grouping_score: Callable[[torch.Tensor, Sequence[Sequen
         ran, result = run(exercise, hint, grouping_score, z, groups)
         if not ran:
             return False
-        try:
-            value = float(result)
-        except (TypeError, ValueError):
+        value = as_number(result)
+        if value is None:
             return report(False, exercise, f"return a number, got {type(result).__name__}. " + hint)
         if not math.isclose(value, expected, abs_tol=1e-6):
             return report(False, exercise, f"for Z = {z.tolist()} and groups {groups} the score is {expected}, "

@@ -7,7 +7,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from ._core import report, run
+from ._core import as_number, report, run
 
 
 def check_soft_sharing_distance(soft_sharing_distance: Callable[[list[Tensor], list[Tensor]], Tensor]) -> bool:
@@ -21,8 +21,11 @@ def check_soft_sharing_distance(soft_sharing_distance: Callable[[list[Tensor], l
         return False
     if not (isinstance(result, Tensor) and result.dim() == 0):
         return report(False, exercise, f"return a scalar tensor, got {result!r}. " + hint)
-    if not math.isclose(float(result), 14.0, rel_tol=1e-6):
-        return report(False, exercise, f"for the test layers the answer is 14, you returned {float(result):g}. " + hint)
+    value = as_number(result)
+    if value is None:
+        return report(False, exercise, f"return a number, got {type(result).__name__}. " + hint)
+    if not math.isclose(value, 14.0, rel_tol=1e-6):
+        return report(False, exercise, f"for the test layers the answer is 14, you returned {value:g}. " + hint)
     return report(True, exercise, "λ times this is the soft-sharing penalty of Duong et al. for two tasks.")
 
 
