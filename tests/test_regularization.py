@@ -80,7 +80,7 @@ def test_soft_sharing_model_has_one_network_per_task(two_regression_tasks):
     assert float(mc.soft_sharing_penalty(layers).detach()) == 0.0, "same_init: the trunks start equal"
     torch.manual_seed(0)
     apart = mc.SoftSharing(lambda: mc.MLP(4, [8]), two_regression_tasks, same_init=False)
-    assert float(mc.soft_sharing_penalty(apart.corresponding_weights())) > 0.0
+    assert float(mc.soft_sharing_penalty(apart.corresponding_weights()).detach()) > 0.0
 
 
 def test_soft_sharing_refuses_a_trunk_instead_of_a_factory(two_regression_tasks):
