@@ -6,7 +6,7 @@ Command line (from the repository root):
                                                 the same, each cut after its first exercise stub: what
                                                 `make test` runs under nbval to check a student's copy
     python -m mtl_course.course nbgrader OUT      write each notebook as an nbgrader assignment, OUT/<name>/<name>.ipynb
-    python -m mtl_course.course sync            rewrite every notebook's setup cell and Colab badge from pyproject.toml
+    python -m mtl_course.course sync            rewrite every notebook's setup cell and Colab badge (and the README's) from pyproject.toml
 """
 from __future__ import annotations
 
@@ -185,6 +185,15 @@ def sync(path: Path, repo: str | None = None) -> bool:
     return False
 
 
+def sync_readme(path: Path = ROOT / "README.md", repo: str | None = None) -> bool:
+    """Point the README's Colab badge at chapter 00 of this repository; True if it changed."""
+    text = path.read_text(encoding="utf-8")
+    new = BADGE.sub(colab_badge("notebooks/00_getting_started.ipynb", repo).replace("\\", "\\\\"), text)
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
 def main(argv: list[str]) -> int:
     """Command-line entry point (see the module docstring)."""
     if argv[:1] == ["student"]:
@@ -201,6 +210,7 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["sync"]:
         for path in notebook_paths():
             print(f"{'updated' if sync(path) else 'unchanged'} {path.relative_to(ROOT)}")
+        print(f"{'updated' if sync_readme() else 'unchanged'} README.md")
         return 0
     print(__doc__)
     return 2

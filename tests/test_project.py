@@ -61,6 +61,11 @@ def test_setup_cell_and_badge_use_the_one_repository_url():
         "https://github.com/", "https://colab.research.google.com/github/").rstrip("/") + "/blob/main/notebooks/x.ipynb"
 
 
+def test_readme_colab_badge_opens_chapter_00_of_this_repository():
+    badges = course.BADGE.findall((ROOT / "README.md").read_text())
+    assert badges == [course.colab_url("notebooks/00_getting_started.ipynb")], badges
+
+
 def test_strip_solutions_keeps_indentation_and_removes_text():
     text = "def f(x):\n    ### BEGIN SOLUTION\n    secret = x * 42\n    return secret\n    ### END SOLUTION\n"
     stripped = course.strip_solutions(text)
