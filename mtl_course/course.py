@@ -2,7 +2,11 @@
 
 Command line (from the repository root):
     python -m mtl_course.course student [OUT]   write student copies (solutions removed) to OUT (default: student/)
-    python -m mtl_course.course sync            rewrite every notebook's setup cell and Colab badge from pyproject.toml
+    python -m mtl_course.course student --until-first-stub OUT
+                                                the same, each cut after its first exercise stub: what
+                                                `make test` runs under nbval to check a student's copy
+    python -m mtl_course.course nbgrader OUT      write each notebook as an nbgrader assignment, OUT/<name>/<name>.ipynb
+    python -m mtl_course.course sync            rewrite every notebook's setup cell and Colab badge (and the README's) from pyproject.toml
 """
 from __future__ import annotations
 
@@ -114,12 +118,53 @@ def student_copy(notebook: dict) -> dict:
     return copy
 
 
-def write_student_copies(out: Path = ROOT / "student") -> list[Path]:
-    """Write a student copy of every notebook into `out` (git ignores student/)."""
+def until_first_stub(notebook: dict) -> dict:
+    """A student copy cut after its first stub cell: everything a student runs before writing code."""
+    copy = student_copy(notebook)
+    stubs = [i for i, c in enumerate(notebook["cells"]) if c["cell_type"] == "code" and BEGIN in source(c)]
+    if not stubs:
+        raise ValueError("This notebook has no exercise stub (no '### BEGIN SOLUTION' block).")
+    copy["cells"] = copy["cells"][: stubs[0] + 1]
+    return copy
+
+
+def write_student_copies(out: Path = ROOT / "student", until_stub: bool = False) -> list[Path]:
+    """Write a student copy of every notebook into `out` (git ignores student/ and _build/)."""
     written = []
     for path in notebook_paths():
         target = out / path.name
-        save(student_copy(load(path)), target)
+        save((until_first_stub if until_stub else student_copy)(load(path)), target)
+        written.append(target)
+    return written
+
+
+def nbgrader_copy(notebook: dict) -> dict:
+    """The notebook with nbgrader's cell metadata: each solution an autograded answer, its check a 1-point test."""
+    copy = json.loads(json.dumps(notebook))
+    for cell in copy["cells"]:  # nbgrader takes a marker quoted in prose for a solution region:
+        if cell["cell_type"] == "markdown":  # a no-break space keeps the text and hides the marker
+            _set_source(cell, source(cell).replace(" SOLUTION", "\u00a0SOLUTION"))
+    cells = [c for c in copy["cells"] if c["cell_type"] == "code"]
+    n = 0
+    for cell, after in zip(cells, cells[1:] + [None]):
+        if BEGIN not in source(cell):
+            continue
+        n += 1
+        cell["metadata"]["nbgrader"] = {"grade": False, "grade_id": f"exercise_{n}", "locked": False,
+                                        "schema_version": 3, "solution": True, "task": False}
+        if after is None or "assert check_" not in source(after):
+            raise ValueError(f"Exercise {n} has no check cell (`assert check_...`) right after its solution.")
+        after["metadata"]["nbgrader"] = {"grade": True, "grade_id": f"exercise_{n}_check", "locked": True,
+                                         "points": 1, "schema_version": 3, "solution": False, "task": False}
+    return copy
+
+
+def write_nbgrader_assignments(out: Path) -> list[Path]:
+    """Write every notebook as an nbgrader assignment: out/<name>/<name>.ipynb (out is nbgrader's source/)."""
+    written = []
+    for path in notebook_paths():
+        target = out / path.stem / path.name
+        save(nbgrader_copy(load(path)), target)
         written.append(target)
     return written
 
@@ -140,16 +185,32 @@ def sync(path: Path, repo: str | None = None) -> bool:
     return False
 
 
+def sync_readme(path: Path = ROOT / "README.md", repo: str | None = None) -> bool:
+    """Point the README's Colab badge at chapter 00 of this repository; True if it changed."""
+    text = path.read_text(encoding="utf-8")
+    new = BADGE.sub(colab_badge("notebooks/00_getting_started.ipynb", repo).replace("\\", "\\\\"), text)
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
 def main(argv: list[str]) -> int:
     """Command-line entry point (see the module docstring)."""
     if argv[:1] == ["student"]:
-        out = Path(argv[1]) if len(argv) > 1 else ROOT / "student"
-        for path in write_student_copies(out):
+        until_stub = "--until-first-stub" in argv
+        rest = [a for a in argv[1:] if a != "--until-first-stub"]
+        out = Path(rest[0]) if rest else ROOT / "student"
+        for path in write_student_copies(out, until_stub):
+            print(f"wrote {path}")
+        return 0
+    if argv[:1] == ["nbgrader"] and len(argv) == 2:
+        for path in write_nbgrader_assignments(Path(argv[1])):
             print(f"wrote {path}")
         return 0
     if argv[:1] == ["sync"]:
         for path in notebook_paths():
             print(f"{'updated' if sync(path) else 'unchanged'} {path.relative_to(ROOT)}")
+        print(f"{'updated' if sync_readme() else 'unchanged'} README.md")
         return 0
     print(__doc__)
     return 2

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import io
 import re
 import tomllib
@@ -58,6 +59,11 @@ def test_setup_cell_and_badge_use_the_one_repository_url():
     assert url.rstrip("/") in course.setup_cell()
     assert course.colab_url("notebooks/x.ipynb") == url.replace(
         "https://github.com/", "https://colab.research.google.com/github/").rstrip("/") + "/blob/main/notebooks/x.ipynb"
+
+
+def test_readme_colab_badge_opens_chapter_00_of_this_repository():
+    badges = course.BADGE.findall((ROOT / "README.md").read_text())
+    assert badges == [course.colab_url("notebooks/00_getting_started.ipynb")], badges
 
 
 def test_strip_solutions_keeps_indentation_and_removes_text():
@@ -145,6 +151,8 @@ def test_environment_yml_agrees_with_pyproject():
         if isinstance(dep, str):
             name, bound = _requirement(dep)
             listed[conda_names.get(name, name)] = bound
+    pip_part = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    listed.update(_requirement(s.split("#")[0]) for s in pip_part if not s.startswith("-"))
     for name, bound in wanted.items():
         assert name in listed, f"environment.yml lacks {name} (pyproject.toml asks for {name}{bound})"
         assert listed[name] == bound, f"{name}: environment.yml has {listed[name]!r}, pyproject.toml {bound!r}"
@@ -173,3 +181,18 @@ def test_ci_runs_the_readme_test_command():
     assert commands[-1] == "make test", commands
     quick_start = readme.split("## Quick start")[1].split("\n## ")[0]
     assert re.findall(r"^make (\w+)$", quick_start, flags=re.M) == ["lab", "test"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_nbgrader_copy_marks_each_solution_as_answer_and_its_check_as_a_locked_test(path):
+    nb = course.load(path)
+    marked = [c for c in course.nbgrader_copy(nb)["cells"] if "nbgrader" in c.get("metadata", {})]
+    answers = [c for c in marked if c["metadata"]["nbgrader"]["solution"]]
+    tests = [c for c in marked if c["metadata"]["nbgrader"]["grade"]]
+    solutions = [c for c in code_cells(nb) if course.BEGIN in c]
+    assert len(answers) == len(tests) == len(solutions) >= 1
+    assert all(course.BEGIN in course.source(c) for c in answers)
+    assert all("assert check_" in course.source(c) and c["metadata"]["nbgrader"]["locked"] for c in tests)
+    ids = [c["metadata"]["nbgrader"]["grade_id"] for c in marked]
+    assert len(ids) == len(set(ids))
+    assert "nbgrader" not in json.dumps(course.load(path)["cells"][0].get("metadata", {}))  # the source is untouched

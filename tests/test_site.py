@@ -1,0 +1,159 @@
+"""The course website: built from the notebooks, then each chapter page loaded in headless Chromium.
+
+The browser tests carry the `site` marker: pytest runs them after the notebooks (conftest.py), so the
+site shows the outputs of that very run. Run alone they execute every notebook first (slow).
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from mtl_course import course, site
+
+NOTEBOOKS = course.notebook_paths()
+SCREENSHOTS = site.BUILD / "screenshots"
+
+
+def test_toc_lists_every_chapter_in_order_and_the_guide():
+    toc = site.toc(NOTEBOOKS)
+    positions = [toc.index(f"file: {p.stem}\n") for p in NOTEBOOKS]
+    assert positions == sorted(positions) and "file: instructors" in toc
+
+
+def test_config_builds_offline_with_colab_launch_links():
+    config = site.config("https://github.com/o/r")
+    assert 'execute_notebooks: "off"' in config  # outputs come from the test run, not a second run
+    assert "colab_url: https://colab.research.google.com" in config and "url: https://github.com/o/r" in config
+    assert "sphinx-mathjax-offline" in config  # math renders without a CDN
+
+
+def test_web_copy_folds_solutions_and_setup_and_drops_progress_widgets():
+    nb = {"cells": [
+        {"cell_type": "code", "source": "setup", "metadata": {}, "outputs": []},
+        {"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": [
+            {"output_type": "display_data", "data": {site.WIDGET: {}, "text/plain": "0%"}},
+            {"output_type": "stream", "name": "stdout", "text": "kept"}]},
+        {"cell_type": "code", "source": f"def f():\n    {course.BEGIN}\n    return 1\n    {course.END}",
+         "metadata": {}, "outputs": []}]}
+    cells = site.for_the_web(nb)["cells"]
+    assert [("hide-input" in c["metadata"]["tags"]) for c in cells] == [True, False, True]
+    assert cells[1]["outputs"] == [{"output_type": "stream", "name": "stdout", "text": "kept"}]
+
+
+def test_intro_has_one_line_per_chapter_and_links_the_guide():
+    notebooks = [(p, course.load(p)) for p in NOTEBOOKS]
+    intro = site.intro(notebooks)
+    for path, nb in notebooks:
+        assert f"]({path.stem}.ipynb): " in intro and site.title(nb) in intro
+    assert "instructors.md" in intro
+
+
+def test_stale_outputs_are_not_shown(tmp_path, monkeypatch):
+    """An executed copy whose code differs from the notebook's is not used (it would show old results)."""
+    nb = course.load(NOTEBOOKS[0])
+    stale = course.load(NOTEBOOKS[0])
+    next(c for c in stale["cells"] if c["cell_type"] == "code")["source"] = "print('old code')"
+    assert site.same_code(nb, nb) and not site.same_code(nb, stale)
+
+
+def test_student_copy_up_to_first_stub_ends_at_the_stub_and_keeps_everything_before():
+    for path in NOTEBOOKS:
+        nb = course.load(path)
+        cut = course.until_first_stub(nb)
+        first = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and course.BEGIN in course.source(c))
+        assert len(cut["cells"]) == first + 1
+        assert [course.source(c) for c in cut["cells"][:first]] == [course.source(c) for c in nb["cells"][:first]]
+        assert "raise NotImplementedError()" in course.source(cut["cells"][-1])
+        assert course.BEGIN not in "".join(course.source(c) for c in cut["cells"] if c["cell_type"] == "code")
+
+
+# --- the built site in a real browser --------------------------------------------------------------
+
+def _chromium() -> tuple[str, str] | None:
+    """Paths of Chromium and its WebDriver, if both are installed."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    driver = shutil.which("chromedriver")
+    return (browser, driver) if browser and driver else None
+
+
+@pytest.fixture(scope="module")
+def built_site():
+    start = time.perf_counter()
+    html = site.build()
+    print(f"\nsite built in {time.perf_counter() - start:.1f} s: {html / 'index.html'}")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(html))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    found = _chromium()
+    if found is None:
+        message = "Chromium and chromedriver are not installed (make test installs them as root on Debian)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = found[0]
+    profile = tempfile.mkdtemp(prefix="mtl-course-chromium-")
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                 "--window-size=1280,1600", f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=found[1]))
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.mark.site
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_chapter_page_shows_title_figures_math_and_no_errors(built_site, browser, path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    nb = course.load(path)
+    browser.get(f"{built_site}/{path.stem}.html")
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    headings = browser.execute_script("return [...document.querySelectorAll('main h1')].map(h => h.textContent)")
+    assert any(site.title(nb) in h for h in headings), headings
+    figures = browser.execute_script(
+        "return [...document.images].filter(i => i.src.includes('/_images/') && i.complete"
+        " && i.naturalWidth > 0).length")
+    assert figures >= 1, "no figure was drawn on the page"
+    errors = browser.find_elements(By.CSS_SELECTOR, ".output.traceback, .output.error, .cell_output .stderr")
+    assert not errors, f"error output on the page: {errors[0].text[:300]}"
+    colab = browser.find_elements(By.CSS_SELECTOR, f"a[href*='colab.research.google.com/github/'][href$='{path.name}']")
+    assert colab, "no Open in Colab link"
+    if "$" in "".join(course.source(c) for c in nb["cells"] if c["cell_type"] == "markdown"):
+        WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "mjx-container"),
+                                         "the page's math was not typeset (MathJax)")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / f"{path.stem}.png"))
+
+
+@pytest.mark.site
+def test_front_page_links_every_chapter_and_the_guide(built_site, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{built_site}/index.html")
+    hrefs = {a.get_attribute("href").split("/")[-1].split("#")[0]
+             for a in browser.find_elements(By.CSS_SELECTOR, "main a[href]")}
+    missing = [p.stem for p in NOTEBOOKS if f"{p.stem}.html" not in hrefs]
+    assert not missing, f"front page lacks links to {missing}"
+    assert "instructors.html" in hrefs
