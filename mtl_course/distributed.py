@@ -1,6 +1,6 @@
 """Data-parallel multi-task training with DistributedDataParallel, launched by torchrun (chapter 10).
 
-Every rank holds a full copy of the model and a equal share of each global batch. For loss
+Every rank holds a full copy of the model and an equal share of each global batch. For loss
 weighting, DDP averages the ranks' gradients of Σₜ wₜLₜ in one all-reduce: the same gradient as one
 process on the whole batch. For per-task-gradient methods that average destroys what they need (the
 T separate gradients), so `DistributedGradientAggregation` all-reduces the T×D matrix of per-task
