@@ -17,6 +17,7 @@ import datetime
 import functools
 import importlib.util
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -184,6 +185,8 @@ def launch(nproc: int = 2, methods: tuple[str, ...] = ("sum",), steps: int = 20,
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"Unknown method(s) {unknown}; choose from {METHODS}.")
+    if global_batch % nproc != 0:
+        raise ValueError(f"The global batch of {global_batch} does not split evenly over {nproc} processes.")
     if not dist.is_available() or importlib.util.find_spec("torch.distributed.run") is None:
         raise RuntimeError("This PyTorch build has no torch.distributed / torchrun "
                            "(python -m torch.distributed.run); install a build with distributed support.")
@@ -206,9 +209,10 @@ def launch(nproc: int = 2, methods: tuple[str, ...] = ("sum",), steps: int = 20,
             _kill_group(process)
             raise
         if process.returncode != 0 or not out.exists():
-            tail = "\n".join(log.splitlines()[-25:])
+            lines = log.splitlines()
+            errors = list(dict.fromkeys(l.strip() for l in lines if re.match(r"\s*[\w.]*(Error|Exception): ", l)))
             raise RuntimeError(f"torchrun with {nproc} processes failed (exit code {process.returncode}). "
-                               f"Last lines of its output:\n{tail}")
+                               f"Errors raised: {errors}. Last lines of its output:\n" + "\n".join(lines[-25:]))
         return torch.load(out)
 
 

@@ -54,6 +54,8 @@ def test_bad_input_names_the_problem():
         distributed.launch(2, methods=("sum", "nash"))
     with pytest.raises(ValueError, match="positive number of processes"):
         distributed.launch(0)
+    with pytest.raises(ValueError, match="does not split evenly"):
+        distributed.launch(2, global_batch=3)
 
 
 def test_missing_torchrun_is_a_clear_error(monkeypatch):
@@ -70,5 +72,5 @@ def test_a_hung_run_times_out_and_is_stopped():
 
 
 def test_a_failing_run_reports_its_output():
-    with pytest.raises(RuntimeError, match="(?s)failed.*does not split evenly"):
-        distributed.launch(2, steps=1, global_batch=3)   # 3 samples do not split over 2 ranks
+    with pytest.raises(RuntimeError, match="(?s)failed.*nonsense"):
+        distributed.launch(2, steps=1, device="nonsense")   # the ranks fail: no such device
