@@ -15,6 +15,8 @@ One module per idea, in the order the chapters introduce them:
     gradients       per-task gradients; MGDA(-UB), PCGrad, CAGrad, IMTL-G             (chapter 6)
     regularization  penalties: L2 on shared weights, soft sharing, trace norm         (chapter 7)
     architectures   soft parameter sharing                                            (chapter 7)
+    scaling         many tasks: task sampling                                         (chapter 10)
+    distributed     data-parallel training with DDP and torchrun                      (chapter 10)
     checks          the exercises' checks, one module per notebook
     course          the notebooks as files: setup cell, Colab badges, student copies
 """
@@ -33,6 +35,9 @@ from .relatedness import (GradientCosineProbe, best_grouping, conflict_fraction,
                           lookahead_affinity, task_affinity)
 from .tasks import Task, classification, regression, task_losses
 from .train import Evaluation, History, evaluate, fit
+from . import distributed
+from .distributed import DistributedGradientAggregation
+from .scaling import TaskSampling
 from .weighting import (DynamicTaskPrioritization, DynamicWeightAverage, EqualWeighting, GradNorm, LossWeighting,
                         RandomLossWeighting, StaticWeighting, Strategy, UncertaintyWeighting)
 
