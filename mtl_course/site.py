@@ -94,8 +94,9 @@ def for_the_web(notebook: dict) -> dict:
 
 def intro(notebooks: list[tuple[Path, dict]]) -> str:
     """The site's front page: the README's opening, then one line per chapter and the instructor's guide."""
-    readme = (ROOT / "README.md").read_text().split("\n## ")[0]
-    opening = "\n".join(l for l in readme.splitlines() if not l.startswith(("# ", "[![", "![")))
+    readme = (ROOT / "README.md").read_text().split("\n## ")[0]  # the text above the first section
+    skip = ("# ", "[![", "![", "*")  # title, badges, the picture and its caption
+    opening = "\n\n".join(p for p in readme.split("\n\n") if not p.strip().startswith(skip))
     lines = ["# Multi-Task Learning with PyTorch", "", opening.strip(), "", "## Chapters", ""]
     lines += [f"- [{title(nb)}]({path.stem}.ipynb): {lead(nb)}" for path, nb in notebooks]
     lines += ["", "Every chapter page has a launch button (the rocket at the top) that opens the notebook "
