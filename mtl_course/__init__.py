@@ -18,11 +18,14 @@ One module per idea, in the order the chapters introduce them:
     cross_stitch    cross-stitch units between task columns                           (chapter 8)
     mmoe            multi-gate mixture of experts                                     (chapter 8)
     attention       per-task attention masks over shared features                     (chapter 8)
+    benchmark       every method on equal terms: run, summarize, write tables; a command (chapter 9)
     checks          the exercises' checks, one module per notebook
     course          the notebooks as files: setup cell, Colab badges, student copies
 """
 from .architectures import SoftSharing
 from .attention import TaskAttention
+from . import benchmark
+from .benchmark import run_benchmark, summarize
 from .cross_stitch import CrossStitch
 from .data import (MultiTaskData, Splits, adult, correlated_regression, grouped_regression, label_correlation,
                    low_rank_regression, minibatches, multimnist)
