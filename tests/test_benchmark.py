@@ -94,8 +94,8 @@ def test_scale_weights_by_hand():
 
 
 def test_every_method_builds_and_trains_one_step():
-    problem = benchmark.load_problem("adult")
-    for name in benchmark.available_methods("adult"):
+    problem = benchmark.load_problem("multimnist")   # images: also MMoE's flattening gates
+    for name in benchmark.available_methods("multimnist"):
         method = benchmark.METHODS[name](problem, 0)
         small = problem.data.train.subset(slice(0, 64))
         mc.fit(method.model, problem.tasks, small, strategy=method.strategy, epochs=1, batch_size=64,
@@ -118,3 +118,13 @@ def test_clear_errors():
     assert "DTP" not in benchmark.available_methods("synthetic") and "DTP" in benchmark.available_methods("adult")
     with pytest.raises(ValueError, match="Unknown data set 'mnist'"):
         benchmark.main(["--data", "mnist"])
+
+
+def test_cpu_runs_pin_the_threads_and_restore_them():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        benchmark.run_benchmark("synthetic", ["equal"], [0], 1, device="cpu", progress=False)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
