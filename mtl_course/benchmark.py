@@ -182,7 +182,7 @@ def _mmoe(problem: Problem, seed: int) -> Method:
 METHODS: dict[str, Callable[[Problem, int], Method]] = {
     "STL": _stl,
     "equal": lambda p, seed: _hard(p, EqualWeighting()),
-    "static 1/L⁰": lambda p, seed: _hard(p, StaticWeighting(scale_weights(p))),
+    "static 1/L0": lambda p, seed: _hard(p, StaticWeighting(scale_weights(p))),
     "uncertainty": lambda p, seed: _hard(p, UncertaintyWeighting(p.tasks)),
     "GradNorm": lambda p, seed: _hard(p, GradNorm(p.tasks, alpha=1.5)),
     "DWA": lambda p, seed: _hard(p, DynamicWeightAverage(p.tasks, temperature=2.0)),
@@ -403,8 +403,10 @@ def _fmt(value: object, digits: int = 3) -> str:
 
 def to_markdown(summary: Sequence[dict]) -> str:
     """The summary as a Markdown table: metrics, Δm%, relative time, seconds per epoch, peak memory."""
-    skip = {"dataset", "seeds", "parameters"}
-    columns = [c for c in summary[0] if c not in skip] if summary else []
+    skip = {"dataset", "seeds", "parameters", "epoch_s", "time_rel", "peak_mb"}
+    columns = [c for c in summary[0] if c not in skip] + ["time_rel", "epoch_s"] if summary else []
+    if summary and any(row.get("peak_mb") is not None for row in summary):
+        columns.append("peak_mb")
     names = {"delta_m": "Δm% vs STL", "epoch_s": "s / epoch", "time_rel": "time vs equal", "peak_mb": "peak MB"}
     lines = ["| " + " | ".join(names.get(c, c) for c in columns) + " |", "|" + "---|" * len(columns)]
     for row in summary:

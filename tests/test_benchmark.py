@@ -71,6 +71,8 @@ def test_writers(rows, tmp_path):
     markdown = benchmark.to_markdown(summary)
     lines = markdown.splitlines()
     assert lines[0].startswith("| method |") and "Δm% vs STL" in lines[0] and len(lines) == 2 + 3
+    assert "peak MB" not in lines[0]          # no device reported memory
+    assert lines[0].index("time vs equal") < lines[0].index("s / epoch")
     assert benchmark.write_markdown(summary, tmp_path / "t.md", "title").read_text().startswith("## title")
 
 
