@@ -15,16 +15,22 @@ One module per idea, in the order the chapters introduce them:
     gradients       per-task gradients; MGDA(-UB), PCGrad, CAGrad, IMTL-G             (chapter 6)
     regularization  penalties: L2 on shared weights, soft sharing, trace norm         (chapter 7)
     architectures   soft parameter sharing                                            (chapter 7)
+    cross_stitch    cross-stitch units between task columns                           (chapter 8)
+    mmoe            multi-gate mixture of experts                                     (chapter 8)
+    attention       per-task attention masks over shared features                     (chapter 8)
     checks          the exercises' checks, one module per notebook
     course          the notebooks as files: setup cell, Colab badges, student copies
 """
 from .architectures import SoftSharing
+from .attention import TaskAttention
+from .cross_stitch import CrossStitch
 from .data import (MultiTaskData, Splits, adult, correlated_regression, grouped_regression, label_correlation,
                    low_rank_regression, minibatches, multimnist)
 from .device import environment_report, get_device, on_gpu, seed_everything
 from .gradients import (GradientAggregation, RepresentationWeighting, cagrad, gradient_sum, imtl_g, mgda,
                         mgda_weights, pcgrad)
 from .metrics import accuracy, auc, delta_m, mean_std, mse
+from .mmoe import MMoE
 from .models import (CNN, MLP, HardSharing, IndependentMLPs, MultiTaskModel, PartialSharing, count_parameters,
                      single_task_model, task_heads, trunk_layers)
 from .plots import Table, plot_band, plot_history
