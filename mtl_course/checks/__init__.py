@@ -12,3 +12,4 @@ from .ch04 import check_pareto_optimal, check_scalarize, check_standardize
 from .ch05 import check_dwa, check_gradnorm_target, check_uncertainty_loss
 from .ch06 import check_hurt_tasks, check_min_norm_two, check_pcgrad_fixed_order
 from .ch07 import check_decoupled_decay, check_effective_rank, check_soft_sharing_distance
+from .ch08 import check_add_mmoe_task, check_expert_usage, check_stitch_as_hard_sharing
