@@ -23,7 +23,7 @@ class MMoE(MultiTaskModel):
     Multi-task Learning with Multi-gate Mixture-of-Experts", KDD 2018).
 
     E experts fᵢ (built by `make_expert()`, each with `out_dim`) all read the input; task t mixes them
-    with its own gate, gₜ(x) = softmax(Wₜx) over the experts: zₜ = Σᵢ gₜ(x)ᵢ·fᵢ(x); then an optional
+    with its own gate, gₜ(x) = softmax(Wₜx) over the experts (an image x is flattened for the gate): zₜ = Σᵢ gₜ(x)ᵢ·fᵢ(x); then an optional
     tower (built by `tower()`, one per task) and the task's head. With one expert every gate is 1 and
     this is the shared-bottom model, `mc.HardSharing` (plus towers): the baseline MMoE is compared with.
     """
@@ -54,9 +54,10 @@ class MMoE(MultiTaskModel):
         self.heads = task_heads(tasks, head_dim)
 
     def _check_input(self, x: Tensor) -> None:
-        """Refuse inputs that are not (N, in_dim): a gate is a linear map of the input."""
-        if x.dim() != 2 or x.shape[1] != self.in_dim:
-            raise ValueError(f"MMoE expects inputs of shape (N, {self.in_dim}), got {tuple(x.shape)}.")
+        """Refuse inputs without in_dim values per sample: a gate is a linear map of the (flattened) input."""
+        if x.dim() < 2 or x[0].numel() != self.in_dim:
+            raise ValueError(f"MMoE expects inputs of shape (N, {self.in_dim}) (or images of {self.in_dim} "
+                             f"pixels, which the gates read flattened), got {tuple(x.shape)}.")
 
     def expert_outputs(self, x: Tensor) -> Tensor:
         """Every expert's output, stacked: (N, E, out_dim)."""
@@ -66,7 +67,7 @@ class MMoE(MultiTaskModel):
     def gate_weights(self, x: Tensor) -> dict[str, Tensor]:
         """Each task's gate, softmax(Wₜx): (N, E), rows summing to 1, how much it reads from each expert."""
         self._check_input(x)
-        return {name: torch.softmax(gate(x), dim=-1) for name, gate in self.gates.items()}
+        return {name: torch.softmax(gate(x.flatten(1)), dim=-1) for name, gate in self.gates.items()}
 
     def forward(self, x: Tensor, return_features: bool = False):
         """Predictions for every task (and the experts' outputs, the representation all tasks share, if asked)."""

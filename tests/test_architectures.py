@@ -97,6 +97,14 @@ def test_mmoe_gates_are_distributions_and_one_expert_is_the_shared_bottom():
         assert torch.allclose(one(x)[name], bottom(x)[name], atol=1e-6)
 
 
+def test_mmoe_gates_read_images_flattened():
+    tasks = [mc.classification("left", 10), mc.classification("right", 10)]
+    model = mc.MMoE(small_cnn, 2, tasks, in_dim=144)
+    x = torch.rand(3, 1, 12, 12)
+    assert torch.allclose(model.gate_weights(x)["left"], torch.softmax(model.gates["left"](x.reshape(3, 144)), -1))
+    assert model(x)["right"].shape == (3, 10)
+
+
 def test_attention_masks_lie_in_0_1_and_open_masks_give_hard_sharing():
     torch.manual_seed(0)
     model = mc.TaskAttention(small_cnn, TASKS)
@@ -150,7 +158,7 @@ def test_bad_input_gives_clear_errors():
     with pytest.raises(ValueError, match="in_dim"):
         mc.MMoE(lambda: mc.MLP(4, [8]), 2, TASKS, in_dim=0)
     model = mc.MMoE(lambda: mc.MLP(4, [8]), 2, TASKS, in_dim=4)
-    with pytest.raises(ValueError, match=r"shape \(N, 4\), got \(3, 5\)"):
+    with pytest.raises(ValueError, match=r"shape \(N, 4\).*got \(3, 5\)"):
         model(torch.randn(3, 5))
     for model in (mc.CrossStitch(lambda: mc.MLP(4, [8]), TASKS), mc.TaskAttention(lambda: mc.MLP(4, [8]), TASKS)):
         with pytest.raises(ValueError, match="no single shared representation"):
