@@ -27,6 +27,7 @@ SITE = BUILD / "site"
 HTML = SITE / "_build" / "html"
 GUIDE = NOTEBOOKS / "README.md"
 WIDGET = "application/vnd.jupyter.widget-view+json"
+executed_here: list[str] = []  # the notebooks this process had to execute itself (none after make test)
 
 
 class SiteError(RuntimeError):
@@ -66,6 +67,7 @@ def executed(path: Path, timeout: int = 1800) -> dict:
     from nbclient.exceptions import CellExecutionError
 
     print(f"executing {path.name} (no current copy in {kept.relative_to(ROOT)}) ...", flush=True)
+    executed_here.append(path.name)
     node = nbformat.reads(json.dumps(notebook), as_version=4)
     try:
         NotebookClient(node, timeout=timeout, kernel_name="python3",

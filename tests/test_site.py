@@ -148,6 +148,13 @@ def test_chapter_page_shows_title_figures_math_and_no_errors(built_site, browser
 
 
 @pytest.mark.site
+def test_site_shows_the_notebook_runs_of_this_test_session_without_executing_them_again(
+        built_site, notebooks_kept_this_run):
+    again = sorted(set(site.executed_here) & notebooks_kept_this_run)
+    assert not again, f"the site executed {again} a second time instead of reusing this run's outputs"
+
+
+@pytest.mark.site
 def test_front_page_links_every_chapter_and_the_guide(built_site, browser):
     from selenium.webdriver.common.by import By
 
