@@ -142,28 +142,6 @@ def _stl(problem: Problem, seed: int) -> Method:
     return Method(SoftSharing(problem.make_trunk, problem.tasks, same_init=False), EqualWeighting())
 
 
-class _FlatMMoE(MMoE):
-    """MMoE on images: its gates read the flattened pixels, each expert unflattens them for its trunk."""
-
-    def __init__(self, problem: Problem, n_experts: int):
-        shape = tuple(problem.data.train.x.shape[1:])
-
-        def expert() -> nn.Module:
-            trunk = problem.make_trunk()
-            return _with_out_dim(nn.Sequential(nn.Unflatten(1, shape), trunk), trunk.out_dim)
-
-        super().__init__(expert, n_experts, problem.tasks, problem.in_dim)
-
-    def forward(self, x: torch.Tensor, return_features: bool = False):
-        """MMoE's predictions for the flattened inputs."""
-        return super().forward(x.flatten(1), return_features)
-
-
-def _with_out_dim(module: nn.Module, out_dim: int) -> nn.Module:
-    module.out_dim = out_dim
-    return module
-
-
 def _dtp(problem: Problem, seed: int) -> Method:
     if not any(t.kind == "classification" for t in problem.tasks):
         raise ValueError(f"DTP needs an accuracy-like KPI, and {problem.name!r} has no classification task.")
@@ -174,8 +152,7 @@ MMOE_EXPERTS = 3   # experts per MMoE, each a copy of the problem's trunk
 
 
 def _mmoe(problem: Problem, seed: int) -> Method:
-    if problem.data.train.x.dim() > 2:
-        return Method(_FlatMMoE(problem, MMOE_EXPERTS), EqualWeighting())
+    """MMoE with copies of the problem's trunk as experts (its gates read images flattened)."""
     return Method(MMoE(problem.make_trunk, MMOE_EXPERTS, problem.tasks, problem.in_dim), EqualWeighting())
 
 
