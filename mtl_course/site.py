@@ -60,8 +60,12 @@ def executed(path: Path, timeout: int = 1800) -> dict:
     notebook = load(path)
     kept = EXECUTED / path.name
     if kept.exists() and same_code(notebook, ran := load(kept)):
-        if all(c.get("execution_count") for c in ran["cells"] if c["cell_type"] == "code"):
-            return ran
+        ran_code = [c for c in ran["cells"] if c["cell_type"] == "code"]
+        if all(c.get("execution_count") for c in ran_code):
+            code = (c for c in notebook["cells"] if c["cell_type"] == "code")
+            for cell, done in zip(code, ran_code):  # today's prose, the run's outputs
+                cell["outputs"], cell["execution_count"] = done["outputs"], done["execution_count"]
+            return notebook
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError

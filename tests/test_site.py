@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import shutil
 import tempfile
@@ -62,6 +63,23 @@ def test_stale_outputs_are_not_shown(tmp_path, monkeypatch):
     stale = course.load(NOTEBOOKS[0])
     next(c for c in stale["cells"] if c["cell_type"] == "code")["source"] = "print('old code')"
     assert site.same_code(nb, nb) and not site.same_code(nb, stale)
+
+
+def test_kept_outputs_are_shown_with_todays_prose(tmp_path, monkeypatch):
+    """A kept run with the same code lends its outputs; the markdown comes from the notebook as it is now."""
+    nb = {"cells": [{"cell_type": "markdown", "source": "# New prose", "metadata": {}},
+                    {"cell_type": "code", "source": "print(1)", "metadata": {}, "outputs": [], "execution_count": None}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    ran = json.loads(json.dumps(nb))
+    ran["cells"][0]["source"] = "# Old prose"
+    ran["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "1\n"}]
+    ran["cells"][1]["execution_count"] = 1
+    course.save(nb, tmp_path / "nb" / "00_x.ipynb")
+    course.save(ran, tmp_path / "kept" / "00_x.ipynb")
+    monkeypatch.setattr(site, "EXECUTED", tmp_path / "kept")
+    shown = site.executed(tmp_path / "nb" / "00_x.ipynb")
+    assert shown["cells"][0]["source"] == "# New prose"
+    assert shown["cells"][1]["outputs"] == ran["cells"][1]["outputs"]
 
 
 def test_student_copy_up_to_first_stub_ends_at_the_stub_and_keeps_everything_before():
