@@ -28,11 +28,13 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --port=$(PORT) $(ROOT_OK) $(LAB_ARGS)
 
 # The notebooks' run keeps their outputs in _build/executed/ (conftest.py); the website test, which
-# pytest runs last, renders those outputs instead of executing every notebook again.
+# pytest runs last, renders those outputs instead of executing every notebook again. Matplotlib gets a
+# font cache of its own: the one in ~/.cache is shared with every other environment, and a stale one
+# prints "findfont" warnings, which the browser test rightly reports as error output on the pages.
 test: $(STAMP) browser
 	rm -rf $(BUILD)/executed $(BUILD)/student
 	$(BIN)/python -m mtl_course.course student --until-first-stub $(BUILD)/student
-	$(BIN)/python -m pytest tests $(NB) $(BUILD)/student --nbval-lax --nbval-current-env --durations=0
+	MPLCONFIGDIR=$(CURDIR)/$(BUILD)/matplotlib $(BIN)/python -m pytest tests $(NB) $(BUILD)/student --nbval-lax --nbval-current-env --durations=0
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not site" --durations=10
