@@ -1,7 +1,8 @@
 """mtl_course: the small helper package of the course "Multi-Task Learning with PyTorch".
 
 One module per idea, in the order the chapters introduce them:
-    device          where computation runs; seed_everything; the environment report  (chapter 0)
+    device          where computation runs; seed_everything; the environment report; (chapter 0)
+                    a clock and one CPU thread for timing                             (chapters 6, 9, 10)
     data            MultiMNIST, synthetic tasks, UCI Adult, on-device tensors        (chapters 0, 3, 4)
     tasks           what a task is: kind, output size, loss, metric                   (chapter 0)
     train           fit and evaluate                                                  (chapter 0)
@@ -32,7 +33,7 @@ from .benchmark import run_benchmark, summarize
 from .cross_stitch import CrossStitch
 from .data import (MultiTaskData, Splits, adult, correlated_regression, grouped_regression, label_correlation,
                    low_rank_regression, minibatches, multimnist)
-from .device import environment_report, get_device, on_gpu, seed_everything
+from .device import clock, cpu_threads, environment_report, get_device, on_gpu, seed_everything
 from .gradients import (GradientAggregation, RepresentationWeighting, cagrad, gradient_sum, imtl_g, mgda,
                         mgda_weights, pcgrad)
 from .metrics import accuracy, auc, delta_m, mean_std, mse

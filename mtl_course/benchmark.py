@@ -14,7 +14,6 @@ import argparse
 import csv
 import math
 import sys
-import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -28,7 +27,7 @@ from .architectures import SoftSharing
 from .attention import TaskAttention
 from .cross_stitch import CrossStitch
 from .data import Splits, adult, low_rank_regression, multimnist
-from .device import get_device, on_gpu, seed_everything
+from .device import clock, cpu_threads, get_device, on_gpu, seed_everything
 from .gradients import GradientAggregation, RepresentationWeighting, cagrad, imtl_g, mgda, mgda_weights, pcgrad
 from .metrics import delta_m, mean_std
 from .mmoe import MMoE
@@ -195,14 +194,6 @@ def available_methods(dataset: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _clock(device: torch.device) -> float:
-    """Wall time on a GPU (after waiting for it); CPU time on a CPU, which other processes disturb less."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-        return time.perf_counter()
-    return time.process_time()
-
-
 def metric_column(task: Task) -> str:
     """The column of a task's test metric, e.g. 'left_accuracy' or 'hours_mse'."""
     return f"{task.name}_{task.metric_name}"
@@ -213,11 +204,11 @@ def _train(problem: Problem, tasks: list[Task], method: Method, seed: int, epoch
     """Fit one model (weights of its best validation epoch); its test metrics, training seconds, parameters."""
     names = [t.name for t in tasks]
     model = method.model.to(device)
-    start = _clock(device)
+    start = clock(device)
     fit(model, tasks, problem.data.train.only(names), problem.data.val.only(names), strategy=method.strategy,
         epochs=epochs, batch_size=batch_size, lr=lr, strategy_lr=STRATEGY_LR, restore_best=True, seed=seed,
         progress=False, penalty=method.penalty)
-    seconds = _clock(device) - start
+    seconds = clock(device) - start
     metric = evaluate(model, tasks, problem.data.test.only(names)).metric
     return metric, seconds, sum(p.numel() for p in model.parameters())
 
@@ -279,13 +270,8 @@ def run_benchmark(dataset: str, methods: Sequence[str], seeds: Sequence[int], ep
     if epochs < 1 or batch_size < 1 or lr <= 0:
         raise ValueError(f"epochs, batch_size and lr must be positive, got {epochs}, {batch_size}, {lr}.")
     device = torch.device(device) if device is not None else get_device()
-    threads = torch.get_num_threads()
-    if device.type == "cpu":
-        torch.set_num_threads(CPU_THREADS)
-    try:
+    with cpu_threads(CPU_THREADS if device.type == "cpu" else torch.get_num_threads()):
         return _run(dataset, methods, seeds, epochs, batch_size, lr, setting, device, progress)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(dataset: str, methods: Sequence[str], seeds: Sequence[int], epochs: int, batch_size: int, lr: float,

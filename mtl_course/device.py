@@ -4,6 +4,9 @@ from __future__ import annotations
 import os
 import platform
 import random
+import time
+from contextlib import contextmanager
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -34,6 +37,37 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def clock(device: torch.device) -> float:
+    """Seconds for timing training: wall time on a GPU (after waiting for it), this process's CPU time on a CPU.
+
+    CPU time is what other programs on a shared machine disturb least; take differences of two calls.
+    """
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        return time.perf_counter()
+    if device.type == "mps":
+        torch.mps.synchronize()
+        return time.perf_counter()
+    return time.process_time()
+
+
+@contextmanager
+def cpu_threads(n: int) -> Iterator[None]:
+    """Run a block with `n` PyTorch CPU threads, restored afterwards.
+
+    The course's models are tiny: extra threads mostly wait for each other, and on a busy machine
+    that waiting inflates and scatters CPU times. Timed comparisons on a CPU therefore use one thread.
+    """
+    if n < 1:
+        raise ValueError(f"cpu_threads needs at least one thread, got {n}.")
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def environment_report(device: torch.device | None = None) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 import torch
@@ -132,3 +133,29 @@ def test_device_helpers(monkeypatch):
     a = torch.rand(3)
     mc.seed_everything(1)
     assert torch.equal(a, torch.rand(3))
+
+
+def test_cpu_threads_sets_and_restores_the_thread_count():
+    before = torch.get_num_threads()
+    with mc.cpu_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), mc.cpu_threads(1):
+        raise RuntimeError("inside")
+    assert torch.get_num_threads() == before              # restored after an error too
+    with pytest.raises(ValueError, match="at least one thread"):
+        with mc.cpu_threads(0):
+            pass
+
+
+def test_clock_on_a_cpu_counts_this_process_cpu_time():
+    cpu = torch.device("cpu")
+    start = mc.clock(cpu)
+    x = torch.rand(200, 200)
+    for _ in range(200):
+        x = torch.tanh(x @ x.T / 200)
+    busy = mc.clock(cpu) - start
+    start = mc.clock(cpu)
+    time.sleep(0.2)                                        # sleeping uses no CPU time
+    idle = mc.clock(cpu) - start
+    assert busy > 0 and idle < 0.05, (busy, idle)
