@@ -1,8 +1,8 @@
 """mtl_course: the small helper package of the course "Multi-Task Learning with PyTorch".
 
 One module per idea, in the order the chapters introduce them:
-    device          where computation runs; seed_everything; the environment report; (chapter 0)
-                    a clock and one CPU thread for timing                             (chapters 6, 9, 10)
+    device          where computation runs; seed_everything; the environment report  (chapter 0);
+                    a clock and one CPU thread for timing                             (chapters 2, 6, 9, 10)
     data            MultiMNIST, synthetic tasks, UCI Adult, on-device tensors        (chapters 0, 3, 4)
     tasks           what a task is: kind, output size, loss, metric                   (chapter 0)
     train           fit and evaluate                                                  (chapter 0)
