@@ -174,6 +174,7 @@ METHODS: dict[str, Callable[[Problem, int], Method]] = {
     "MMoE": _mmoe,
     "task attention": lambda p, seed: Method(TaskAttention(p.make_trunk, p.tasks), EqualWeighting()),
 }
+# The learning rate of a strategy's own parameters (uncertainty weighting's log σ², chapter 5).
 STRATEGY_LR = 0.01
 # On a CPU the benchmark pins the number of threads: the models are small, so extra threads mostly
 # wait for each other (and for other programs), which makes times both larger and noisier.
@@ -186,7 +187,7 @@ NEEDS_CLASSIFICATION = {"DTP"}
 def available_methods(dataset: str) -> list[str]:
     """The methods that apply to a data set: all of them, less DTP where no task has an accuracy."""
     _check_choice(dataset, DATASETS, "data set")
-    return [m for m in METHODS if not (m in NEEDS_CLASSIFICATION and dataset == "synthetic")]   # the learning rate of a strategy's own parameters (uncertainty weighting's log σ², chapter 5)
+    return [m for m in METHODS if not (m in NEEDS_CLASSIFICATION and dataset == "synthetic")]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,9 +23,10 @@ class MMoE(MultiTaskModel):
     Multi-task Learning with Multi-gate Mixture-of-Experts", KDD 2018).
 
     E experts fᵢ (built by `make_expert()`, each with `out_dim`) all read the input; task t mixes them
-    with its own gate, gₜ(x) = softmax(Wₜx) over the experts (an image x is flattened for the gate): zₜ = Σᵢ gₜ(x)ᵢ·fᵢ(x); then an optional
-    tower (built by `tower()`, one per task) and the task's head. With one expert every gate is 1 and
-    this is the shared-bottom model, `mc.HardSharing` (plus towers): the baseline MMoE is compared with.
+    with its own gate, gₜ(x) = softmax(Wₜx) over the experts (an image x is flattened for the gate):
+    zₜ = Σᵢ gₜ(x)ᵢ·fᵢ(x); then an optional tower (built by `tower()`, one per task) and the task's head.
+    With one expert every gate is 1 and this is the shared-bottom model, `mc.HardSharing` (plus
+    towers): the baseline MMoE is compared with.
     """
 
     def __init__(self, make_expert: Callable[[], nn.Module], n_experts: int, tasks: Sequence[Task],
