@@ -33,7 +33,7 @@ from .benchmark import run_benchmark, summarize
 from .cross_stitch import CrossStitch
 from .data import (MultiTaskData, Splits, adult, correlated_regression, grouped_regression, label_correlation,
                    low_rank_regression, minibatches, multimnist)
-from .device import clock, cpu_threads, environment_report, get_device, on_gpu, seed_everything
+from .device import clock, cpu_threads, environment_report, get_device, gpu_setting, on_gpu, seed_everything
 from .gradients import (GradientAggregation, RepresentationWeighting, cagrad, gradient_sum, imtl_g, mgda,
                         mgda_weights, pcgrad)
 from .metrics import accuracy, auc, delta_m, mean_std, mse

@@ -32,6 +32,18 @@ def on_gpu(device: torch.device | None = None) -> bool:
     return (device or get_device()).type in ("cuda", "mps")
 
 
+def gpu_setting(device: torch.device | None = None) -> bool:
+    """True when a notebook should use its larger GPU setting: on a GPU, or wherever MTL_SETTING=gpu says so.
+
+    MTL_SETTING=gpu runs the GPU setting on any device (to check its assertions on a CPU);
+    MTL_SETTING=cpu runs the CPU setting on a GPU (to compare with CI's numbers).
+    """
+    setting = os.environ.get("MTL_SETTING", "").strip().lower()
+    if setting not in ("", "cpu", "gpu"):
+        raise ValueError(f"MTL_SETTING={setting!r}: use 'cpu' or 'gpu' (or leave it unset to follow the device).")
+    return setting == "gpu" if setting else on_gpu(device)
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and PyTorch (all devices) so that a re-run gives the same numbers."""
     random.seed(seed)

@@ -30,7 +30,6 @@ def auc(scores: Tensor, labels: Tensor) -> float:
     order = scores.argsort()
     sorted_scores = scores[order]
     ranks = torch.empty_like(scores)
-    ranks[order] = torch.arange(1, len(scores) + 1, dtype=scores.dtype)
     _, inverse, counts = torch.unique_consecutive(sorted_scores, return_inverse=True, return_counts=True)
     first = torch.cumsum(counts, 0) - counts + 1
     average = (first + (counts - 1) / 2.0).to(scores.dtype)

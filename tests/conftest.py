@@ -30,3 +30,19 @@ def pytest_configure(config) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
+
+
+def _devices() -> list[str]:
+    """The CPU always; CUDA and Apple's MPS where this machine has them."""
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found.append("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        found.append("mps")
+    return found
+
+
+@pytest.fixture(params=_devices())
+def device(request) -> torch.device:
+    """Each device this machine has: a test that takes `device` runs on the CPU, and on a GPU where there is one."""
+    return torch.device(request.param)

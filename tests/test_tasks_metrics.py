@@ -69,3 +69,25 @@ def test_auc_equals_pairwise_definition():
 def test_mean_std():
     assert mc.mean_std([1.0, 3.0]) == (2.0, pytest.approx(2 ** 0.5))
     assert mc.mean_std([5.0]) == (5.0, 0.0)
+
+
+def test_auc_on_every_device(device):
+    """AUC of tensors on a GPU: its ranks are built on the scores' device (it once mixed in a CPU tensor)."""
+    scores = torch.tensor([0.2, 0.9, 0.4, 0.4, 0.7], device=device)
+    labels = torch.tensor([0, 1, 0, 1, 1], device=device)
+    assert mc.auc(scores, labels) == pytest.approx(mc.auc(scores.cpu(), labels.cpu()))
+    assert mc.auc(scores, labels) == pytest.approx((1 + 1 + 0.5 + 1 + 1 + 1) / 6)
+
+
+@pytest.mark.parametrize("value, on_a_gpu, want", [
+    ("", False, False), ("", True, True), ("gpu", False, True), ("GPU", False, True), ("cpu", True, False)])
+def test_gpu_setting_follows_the_device_unless_mtl_setting_says_otherwise(monkeypatch, value, on_a_gpu, want):
+    monkeypatch.setenv("MTL_SETTING", value)
+    device = torch.device("cuda" if on_a_gpu else "cpu")
+    assert mc.gpu_setting(device) is want
+
+
+def test_gpu_setting_refuses_an_unknown_value(monkeypatch):
+    monkeypatch.setenv("MTL_SETTING", "tpu")
+    with pytest.raises(ValueError, match="MTL_SETTING='tpu'"):
+        mc.gpu_setting(torch.device("cpu"))
