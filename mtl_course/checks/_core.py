@@ -90,6 +90,14 @@ def describe(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
+def expected(want: object) -> str:
+    """What kind of answer a check expects, in words, without its value."""
+    if isinstance(want, Tensor):
+        kind = "bool " if want.dtype == torch.bool else "" if want.is_floating_point() else "integer "
+        return f"a {kind}tensor of shape {tuple(want.shape)}"
+    return describe(want)
+
+
 def _number(value: object) -> float | int | None:
     """A Python number, NumPy scalar or one-element tensor as a Python number; None for anything else."""
     if isinstance(value, bool):
@@ -129,7 +137,7 @@ def compare(got: object, want: object, rtol: float = 1e-5, atol: float = 1e-6) -
         return None
     if isinstance(want, bool) or not isinstance(want, (numbers.Number, Tensor)):
         if type(got) is not type(want):
-            return f"Return {describe(want)}; you returned {describe(got)}."
+            return f"Return {expected(want)}; you returned {describe(got)}."
         return None if got == want else f"Your {type(got).__name__} is not the expected one."
     if isinstance(want, numbers.Number):
         value = _number(got)
@@ -146,7 +154,7 @@ def compare(got: object, want: object, rtol: float = 1e-5, atol: float = 1e-6) -
         close = math.isclose(value, want, rel_tol=rtol, abs_tol=atol)
         return None if close else f"Your function returned {value:.6g}, which is not the expected value."
     if not isinstance(got, Tensor):
-        return f"Return {describe(want)}; you returned {describe(got)}."
+        return f"Return {expected(want)}; you returned {describe(got)}."
     if tuple(got.shape) != tuple(want.shape):
         return f"Return a tensor of shape {tuple(want.shape)}; yours has shape {tuple(got.shape)}."
     if want.dtype == torch.bool:
