@@ -85,7 +85,8 @@ def test_wrong_answers_fail_and_no_hint_shows_the_solution(path, solution, name,
     with contextlib.redirect_stdout(requested):
         _core.hint(exercise_number(checker))
     assert first_ok is False and second_ok is False, first + second
-    assert "❌" in first and "Hint:" in first and "Second hint:" not in first, first
+    assert f"❌ Exercise {exercise_number(checker)}:" in first, first  # the verdict names the docstring's exercise
+    assert "Hint:" in first and "Second hint:" not in first, first
     assert "Second hint:" in second, second
     if wrong == "stub":
         assert "NotImplementedError" in first
@@ -157,6 +158,12 @@ def test_second_hint_only_after_a_second_failure_or_on_request():
     assert "Second hint" in out.getvalue()
     with pytest.raises(ValueError, match=r"no exercise '12\.7'.*'10\.3'"):
         hint("12.7")
+
+
+def test_an_exercise_number_has_one_set_of_hints():
+    assert _core.Exercise("5.2", _core.EXERCISES["5.2"].concept, _core.EXERCISES["5.2"].detail)  # a reload is fine
+    with pytest.raises(ValueError, match="Exercise 5.2 is defined twice"):
+        _core.Exercise("5.2", "another concept", "another detail")
 
 
 @pytest.mark.parametrize("got", [1.5, np.float64(1.5), np.float32(1.5), torch.tensor(1.5), torch.tensor([1.5]),

@@ -28,7 +28,8 @@ class Exercise:
     detail: str
 
     def __post_init__(self) -> None:
-        EXERCISES[self.number] = self
+        if EXERCISES.setdefault(self.number, self) != self:
+            raise ValueError(f"Exercise {self.number} is defined twice, with different hints: give each its own number.")
 
     @property
     def name(self) -> str:
