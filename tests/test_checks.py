@@ -2,9 +2,11 @@
 message, first or second hint, ever shows a line of the solution."""
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import re
+import textwrap
 
 import numpy as np
 import pytest
@@ -39,6 +41,30 @@ def solution_lines(solution: str) -> list[str]:
     body = solution.split(course.BEGIN)[1].split(course.END)[0]
     code = (line.split("  #")[0].strip() for line in body.splitlines())
     return [line for line in code if line and not line.startswith("#")]
+
+
+def squeezed(text: str) -> str:
+    """Text without any whitespace, so that `a*b` and `a * b` compare equal."""
+    return re.sub(r"\s+", "", text)
+
+
+def solution_code(solution: str, shortest: int = 12) -> list[str]:
+    """Every line of the solution, and every call, operation and subscript in it that is at least `shortest`
+    characters long without spaces (`torch.softmax(rates / temperature, dim=0)` of a longer line), squeezed."""
+    body = textwrap.dedent(solution.split(course.BEGIN)[1].split(course.END)[0])
+    parts = {squeezed(line) for line in solution_lines(solution)}
+    kinds = (ast.Call, ast.BinOp, ast.Subscript, ast.Compare, ast.BoolOp, ast.UnaryOp)
+    for node in ast.walk(ast.parse(body)):
+        if isinstance(node, kinds):
+            parts.add(squeezed(ast.get_source_segment(body, node)))
+    return sorted(p for p in parts if len(p) >= shortest)
+
+
+def test_the_leak_detector_finds_code_inside_prose_whatever_the_spacing():
+    solution = f"def dwa(previous, before, temperature):\n    {course.BEGIN}\n    rates = previous / before\n" \
+               f"    return len(rates) * torch.softmax(rates / temperature, dim=0)\n    {course.END}\n"
+    found = [code for code in solution_code(solution) if code in squeezed("Hint: use torch.softmax(rates/temperature, dim = 0).")]
+    assert "torch.softmax(rates/temperature,dim=0)" in found and "rates/temperature" in found
 
 
 def graded(check, fn) -> tuple[bool, str]:
@@ -90,8 +116,8 @@ def test_wrong_answers_fail_and_no_hint_shows_the_solution(path, solution, name,
     assert "Second hint:" in second, second
     if wrong == "stub":
         assert "NotImplementedError" in first
-    printed = first + second + requested.getvalue()
-    leaked = [line for line in solution_lines(solution) if line in printed]
+    printed = squeezed(first + second + requested.getvalue())
+    leaked = [code for code in solution_code(solution) if code in printed]
     assert not leaked, f"{path.name}: the check printed solution code {leaked}:\n{printed}"
 
 

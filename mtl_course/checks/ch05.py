@@ -24,9 +24,9 @@ GRADNORM = Exercise(
     "5.3",
     concept="GradNorm's target norm for a task is the average gradient norm, scaled up for a task that trains slowly "
             "(its loss still close to where it started) and down for a fast one.",
-    detail="ingredients: each task's loss ratio L_t / L_t(0), that ratio divided by its mean over the tasks "
-           "(the relative inverse training rate r_t), raised to the power α, times the mean of the norms. The answer "
-           "is a tensor of shape (T,).")
+    detail="ingredients: each task's loss ratio L_t / L_t(0); the relative inverse training rate r_t, that ratio "
+           "relative to the mean ratio over the tasks; the exponent α; and the average of the current norms. The "
+           "answer is a tensor of shape (T,).")
 
 
 def check_dwa(dwa: Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]) -> bool:

@@ -11,17 +11,16 @@ MIN_NORM_TWO = Exercise(
     "6.1",
     concept="MGDA for two tasks: the shortest vector on the segment between g1 and g2. Minimising the squared norm "
             "of a point of the segment is a one-dimensional quadratic problem with a closed-form solution.",
-    detail="write the point as g2 + γ·(g1 − g2); setting the derivative of its squared norm to zero gives γ as a "
-           "ratio of a dot product involving (g2 − g1) and g2 to the squared length of g1 − g2; clip γ to [0, 1]. "
-           "Handle g1 = g2 (the ratio is 0/0) on its own. The answer has the gradients' shape (D,).")
+    detail="write the point as g2 + γ·(g1 − g2): its squared norm is a quadratic in γ, so set its derivative to zero "
+           "and solve for γ, then keep γ within [0, 1] (the segment's ends). Handle g1 = g2 on its own. The answer "
+           "has the gradients' shape (D,).")
 PCGRAD = Exercise(
     "6.2",
     concept="PCGrad removes from each task's gradient its component along any other task's gradient it conflicts "
             "with (negative dot product), one task after another, then sums the results.",
     detail="keep a projected copy of every row; for each row t visit the other rows j in the given order; when the "
            "projected row t and the original row j have a negative dot product, subtract from row t its projection "
-           "onto row j (the dot product over ‖g_j‖², times g_j). The answer is the sum of the projected rows, "
-           "shape (D,).")
+           "onto row j. The answer is the sum of the projected rows, shape (D,).")
 HURT = Exercise(
     "6.3",
     concept="to first order, a step −η·d changes task t's loss by −η times the dot product of its gradient with d.",
