@@ -33,7 +33,6 @@ EXECUTED = BUILD / "executed"
 EDITIONS = ("students", "instructors")
 BOOK = BUILD / "book"   # the students' edition; the instructors' has the suffix "-instructors"
 SITE = BUILD / "site"
-HTML = SITE / "_build" / "html"
 GUIDE = NOTEBOOKS / "README.md"
 WIDGET = "application/vnd.jupyter.widget-view+json"
 MARK = ".made-by-mtl-course-site"  # in every folder this command made, and may therefore replace
