@@ -1,7 +1,14 @@
 """The course website: a static Jupyter Book (1.x) site of every chapter, with outputs, built offline.
 
+It comes in two editions. The students' edition (the default) shows each exercise as the student
+copies have it, a stub, with no solution and no check output, and leaves out the instructor's guide;
+the instructors' edition shows the solutions (folded) and the guide.
+
 Command line (from the repository root):
-    python -m mtl_course.site        build _build/site/_build/html (open its index.html in a browser)
+    python -m mtl_course.site                  the students' site in _build/site/_build/html
+    python -m mtl_course.site --instructors    the instructors' site in _build/site-instructors/_build/html
+Each command replaces only the folders it made itself (they hold a marker file) and refuses to
+touch a folder of the same name made by anything else.
 
 The pages show the notebooks as they ran: `make test` keeps each notebook that passed nbval, with its
 outputs, in _build/executed/ (see conftest.py), and the site uses that copy when its code is the same
@@ -11,6 +18,7 @@ sphinx-mathjax-offline instead of a CDN.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
@@ -18,15 +26,16 @@ import sys
 import time
 from pathlib import Path
 
-from .course import BEGIN, NOTEBOOKS, ROOT, load, notebook_paths, repository_url, save, source
+from .course import BEGIN, NOTEBOOKS, ROOT, load, notebook_paths, repository_url, save, source, student_copy
 
 BUILD = ROOT / "_build"
 EXECUTED = BUILD / "executed"
-BOOK = BUILD / "book"
+EDITIONS = ("students", "instructors")
+BOOK = BUILD / "book"   # the students' edition; the instructors' has the suffix "-instructors"
 SITE = BUILD / "site"
-HTML = SITE / "_build" / "html"
 GUIDE = NOTEBOOKS / "README.md"
 WIDGET = "application/vnd.jupyter.widget-view+json"
+MARK = ".made-by-mtl-course-site"  # in every folder this command made, and may therefore replace
 executed_here: list[str] = []  # the notebooks this process had to execute itself (none after make test)
 
 
@@ -83,6 +92,46 @@ def executed(path: Path, timeout: int = 1800) -> dict:
     return load(kept)
 
 
+def folders(edition: str) -> tuple[Path, Path]:
+    """The book's sources and the site's output folder of an edition."""
+    if edition not in EDITIONS:
+        raise SiteError(f"edition={edition!r} is not one of {EDITIONS}.")
+    suffix = "" if edition == "students" else f"-{edition}"
+    return BOOK.with_name(BOOK.name + suffix), SITE.with_name(SITE.name + suffix)
+
+
+def refuse_foreign(folder: Path) -> None:
+    """Raise SiteError if `folder` holds anything this command did not make (it lacks the marker file)."""
+    if folder.exists() and not (folder / MARK).is_file() and (not folder.is_dir() or any(folder.iterdir())):
+        raise SiteError(f"{folder} exists and was not made by `python -m mtl_course.site` (it has no {MARK} "
+                        "file), so the site will not delete it: move it away or delete it yourself, then "
+                        "build again.")
+
+
+def fresh_folder(folder: Path) -> Path:
+    """An empty folder, marked as this command's: an old one is removed only if this command made it."""
+    refuse_foreign(folder)
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / MARK).write_text("Made by `python -m mtl_course.site`, which replaces this folder on every build.\n")
+    return folder
+
+
+def for_students(notebook: dict) -> dict:
+    """The executed notebook with each exercise as the student copy has it: the stub, and no output from it
+    or from its check (the check's verdict belongs to the solution)."""
+    copy = student_copy(notebook)
+    code = [(cell, stub) for cell, stub in zip(notebook["cells"], copy["cells"]) if cell["cell_type"] == "code"]
+    for i, (cell, stub) in enumerate(code):
+        if BEGIN in source(cell):
+            cell["source"], cell["outputs"] = stub["source"], []
+            check = next((c for c, _ in code[i + 1:] if "check_" in source(c)), None)
+            if check is not None:
+                check["outputs"] = []
+    return notebook
+
+
 def for_the_web(notebook: dict) -> dict:
     """Prepare an executed notebook for a page: fold solutions and setup code away, drop progress widgets."""
     first_code = True
@@ -98,8 +147,8 @@ def for_the_web(notebook: dict) -> dict:
     return notebook
 
 
-def intro(notebooks: list[tuple[Path, dict]]) -> str:
-    """The site's front page: the README's opening, then one line per chapter and the instructor's guide."""
+def intro(notebooks: list[tuple[Path, dict]], edition: str = "students") -> str:
+    """The site's front page: the README's opening, then one line per chapter (and, for instructors, the guide)."""
     readme = (ROOT / "README.md").read_text().split("\n## ")[0]  # the text above the first section
     skip = ("# ", "[![", "![", "*")  # title, badges, the picture and its caption
     opening = "\n\n".join(p for p in readme.split("\n\n") if not p.strip().startswith(skip))
@@ -107,7 +156,13 @@ def intro(notebooks: list[tuple[Path, dict]]) -> str:
     lines += [f"- [{title(nb)}]({path.stem}.ipynb): {lead(nb)}" for path, nb in notebooks]
     lines += ["", "Every chapter page has a launch button (the rocket at the top) that opens the notebook "
               "on Colab; choose a GPU runtime there and the notebook switches to its larger setting.",
-              "", "Teaching with the course? Read the [instructor's guide](instructors.md).", ""]
+              ""]
+    if edition == "instructors":
+        lines += ["This is the instructors' edition: each exercise's solution is folded under its cell. Read the "
+                  "[instructor's guide](instructors.md).", ""]
+    else:
+        lines += ["Each exercise is a stub for you to fill in; the check after it gives a hint when your answer "
+                  "is not right yet.", ""]
     return "\n".join(lines)
 
 
@@ -134,47 +189,67 @@ sphinx:
 """
 
 
-def toc(paths: list[Path]) -> str:
-    """Jupyter Book's _toc.yml: the front page, the chapters in order, the instructor's guide."""
+def toc(paths: list[Path], edition: str = "students") -> str:
+    """Jupyter Book's _toc.yml: the front page, the chapters in order, and for instructors their guide."""
     chapters = "\n".join(f"      - file: {p.stem}" for p in paths)
-    return (f"format: jb-book\nroot: intro\nparts:\n  - caption: Chapters\n    chapters:\n{chapters}\n"
-            f"  - caption: Teaching\n    chapters:\n      - file: instructors\n")
+    teaching = "  - caption: Teaching\n    chapters:\n      - file: instructors\n" if edition == "instructors" else ""
+    return f"format: jb-book\nroot: intro\nparts:\n  - caption: Chapters\n    chapters:\n{chapters}\n" + teaching
 
 
-def write_book(paths: list[Path] | None = None) -> Path:
-    """Write the book's sources (executed notebooks, front page, guide, config) into _build/book/."""
+def write_book(paths: list[Path] | None = None, edition: str = "students") -> Path:
+    """Write an edition's book sources (executed notebooks, front page, config; the guide for instructors)."""
+    book, _ = folders(edition)
     paths = paths or notebook_paths()
-    shutil.rmtree(BOOK, ignore_errors=True)
-    BOOK.mkdir(parents=True)
-    notebooks = [(path, executed(path)) for path in paths]
+    notebooks = [(path, executed(path)) for path in paths]  # before touching the folder: a failure here loses nothing
+    fresh_folder(book)
     for path, notebook in notebooks:
-        save(for_the_web(notebook), BOOK / path.name)
-    shutil.copy(GUIDE, BOOK / "instructors.md")
-    (BOOK / "intro.md").write_text(intro(notebooks))
-    (BOOK / "_config.yml").write_text(config(repository_url()))
-    (BOOK / "_toc.yml").write_text(toc(paths))
-    return BOOK
+        shown = for_students(notebook) if edition == "students" else notebook
+        save(for_the_web(shown), book / path.name)
+    if edition == "instructors":
+        shutil.copy(GUIDE, book / "instructors.md")
+    (book / "intro.md").write_text(intro(notebooks, edition))
+    (book / "_config.yml").write_text(config(repository_url()))
+    (book / "_toc.yml").write_text(toc(paths, edition))
+    return book
 
 
-def build(paths: list[Path] | None = None) -> Path:
-    """Build the website and return the folder of its HTML (index.html is the front page)."""
-    book = write_book(paths)
+def build(paths: list[Path] | None = None, edition: str = "students") -> Path:
+    """Build an edition of the website and return the folder of its HTML (index.html is the front page)."""
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     if not jupyter_book.exists():
         raise SiteError("jupyter-book is not installed: run `make site` (it installs the course's [site] extra).")
-    shutil.rmtree(SITE, ignore_errors=True)
-    done = subprocess.run([str(jupyter_book), "build", str(book), "--path-output", str(SITE)],
+    book, site = folders(edition)
+    for folder in (book, site):  # refuse before any long work, not after it
+        refuse_foreign(folder)
+    write_book(paths, edition)
+    fresh_folder(site)
+    done = subprocess.run([str(jupyter_book), "build", str(book), "--path-output", str(site)],
                           capture_output=True, text=True)
-    if done.returncode != 0 or not (HTML / "index.html").exists():
+    html = site / "_build" / "html"
+    if done.returncode != 0 or not (html / "index.html").exists():
         raise SiteError(f"jupyter-book build failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return HTML
+    return html
 
 
-def main() -> int:
-    """Command-line entry point: build the site and say where it is."""
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point: build one edition of the site and say where it is."""
+    parser = argparse.ArgumentParser(
+        prog="python -m mtl_course.site",
+        description="Build the course website from the notebooks' kept outputs (_build/executed/, written by "
+                    "`make test`); a notebook without a current kept run is executed first. The default is the "
+                    "students' edition, without solutions.")
+    parser.add_argument("--instructors", action="store_true",
+                        help="build the instructors' edition instead: solutions (folded) and the instructor's guide, "
+                             "in _build/site-instructors/")
+    args = parser.parse_args(argv)
+    edition = "instructors" if args.instructors else "students"
     start = time.perf_counter()
-    html = build()
-    print(f"built {html / 'index.html'} in {time.perf_counter() - start:.0f} s")
+    try:
+        html = build(edition=edition)
+    except SiteError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"built the {edition}' site {html / 'index.html'} in {time.perf_counter() - start:.0f} s")
     return 0
 
 

@@ -1,5 +1,8 @@
 """The course website: built from the notebooks, then each chapter page loaded in headless Chromium.
 
+The browser tests check the students' edition, the one `make site` publishes: no solution text on any
+page. The instructors' edition differs only in its book sources, which the unit tests below check.
+
 The browser tests carry the `site` marker: pytest runs them after the notebooks (conftest.py), so the
 site shows the outputs of that very run. Run alone they execute every notebook first (slow).
 """
@@ -23,10 +26,83 @@ NOTEBOOKS = course.notebook_paths()
 SCREENSHOTS = site.BUILD / "screenshots"
 
 
-def test_toc_lists_every_chapter_in_order_and_the_guide():
-    toc = site.toc(NOTEBOOKS)
+def solution_text(nb: dict) -> list[str]:
+    """The code lines of a notebook's solutions that nothing else in the notebook shows."""
+    others = "\n".join(course.source(c) for c in nb["cells"] if course.BEGIN not in course.source(c))
+    lines = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and course.BEGIN in course.source(cell):
+            body = course.source(cell).split(course.BEGIN)[1].split(course.END)[0]
+            code = (line.split("  #")[0].strip() for line in body.splitlines())
+            lines += [line for line in code if line and not line.startswith("#") and line not in others]
+    return lines
+
+
+@pytest.mark.parametrize("edition", site.EDITIONS)
+def test_toc_lists_every_chapter_in_order_and_the_guide_for_instructors_only(edition):
+    toc = site.toc(NOTEBOOKS, edition)
     positions = [toc.index(f"file: {p.stem}\n") for p in NOTEBOOKS]
-    assert positions == sorted(positions) and "file: instructors" in toc
+    assert positions == sorted(positions)
+    assert ("file: instructors" in toc) is (edition == "instructors")
+
+
+def test_help_prints_usage_and_builds_nothing(monkeypatch, capsys):
+    monkeypatch.setattr(site, "build", lambda *a, **k: pytest.fail("--help started a build"))
+    with pytest.raises(SystemExit) as exit_:
+        site.main(["--help"])
+    assert exit_.value.code == 0 and "usage: python -m mtl_course.site" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        site.main(["--bogus"])
+    assert exit_.value.code == 2
+
+
+def test_a_folder_the_site_did_not_make_is_refused_before_any_work_and_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(site, "BOOK", tmp_path / "book")
+    monkeypatch.setattr(site, "SITE", tmp_path / "site")
+    monkeypatch.setattr(site, "executed", lambda path: pytest.fail("executed a notebook before refusing"))
+    notes = tmp_path / "site" / "my notes.txt"
+    notes.parent.mkdir()
+    notes.write_text("mine")
+    with pytest.raises(site.SiteError, match=r"site exists and was not made by .* will not delete it"):
+        site.build(NOTEBOOKS[:1])
+    assert notes.read_text() == "mine" and not (tmp_path / "book").exists()
+
+
+def test_a_folder_the_site_made_is_replaced(tmp_path):
+    folder = site.fresh_folder(tmp_path / "book")
+    (folder / "old.ipynb").write_text("{}")
+    site.fresh_folder(folder)
+    assert sorted(p.name for p in folder.iterdir()) == [site.MARK]
+
+
+def test_students_copy_of_a_run_shows_the_stub_and_no_verdict(tmp_path):
+    ran = {"cells": [
+        {"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": [{"output_type": "stream", "text": "1"}]},
+        {"cell_type": "code", "source": f"def f():\n    {course.BEGIN}\n    return 42\n    {course.END}",
+         "metadata": {}, "outputs": [{"output_type": "stream", "text": "solved"}]},
+        {"cell_type": "code", "source": "assert check_f(f)", "metadata": {},
+         "outputs": [{"output_type": "stream", "text": "✅ correct"}]}]}
+    cells = site.for_students(ran)["cells"]
+    assert "raise NotImplementedError()" in course.source(cells[1]) and "return 42" not in course.source(cells[1])
+    assert [len(c["outputs"]) for c in cells] == [1, 0, 0]
+
+
+@pytest.mark.parametrize("edition", site.EDITIONS)
+def test_students_book_has_no_solution_text_and_the_instructors_book_has_it_all(tmp_path, monkeypatch, edition):
+    """Both editions' sources for every notebook (the notebooks stand in for their runs: no outputs needed)."""
+    monkeypatch.setattr(site, "BOOK", tmp_path / "book")
+    monkeypatch.setattr(site, "executed", course.load)
+    book = site.write_book(NOTEBOOKS, edition)
+    assert book == tmp_path / ("book" if edition == "students" else "book-instructors")
+    assert (book / "instructors.md").exists() is (edition == "instructors")
+    for path in NOTEBOOKS:
+        text = (book / path.name).read_text()
+        shown = [line for line in solution_text(course.load(path)) if json.dumps(line, ensure_ascii=False)[1:-1] in text]
+        if edition == "students":
+            assert not shown, f"{path.name}: the students' book shows solution lines {shown}"
+            assert "raise NotImplementedError()" in text
+        else:
+            assert shown == solution_text(course.load(path))
 
 
 def test_config_builds_offline_with_colab_launch_links():
@@ -49,12 +125,13 @@ def test_web_copy_folds_solutions_and_setup_and_drops_progress_widgets():
     assert cells[1]["outputs"] == [{"output_type": "stream", "name": "stdout", "text": "kept"}]
 
 
-def test_intro_has_one_line_per_chapter_and_links_the_guide():
+@pytest.mark.parametrize("edition", site.EDITIONS)
+def test_intro_has_one_line_per_chapter_and_links_the_guide_for_instructors(edition):
     notebooks = [(p, course.load(p)) for p in NOTEBOOKS]
-    intro = site.intro(notebooks)
+    intro = site.intro(notebooks, edition)
     for path, nb in notebooks:
         assert f"]({path.stem}.ipynb): " in intro and site.title(nb) in intro
-    assert "instructors.md" in intro
+    assert ("instructors.md" in intro) is (edition == "instructors")
 
 
 def test_stale_outputs_are_not_shown(tmp_path, monkeypatch):
@@ -161,6 +238,10 @@ def test_chapter_page_shows_title_figures_math_and_no_errors(built_site, browser
     if "$" in "".join(course.source(c) for c in nb["cells"] if c["cell_type"] == "markdown"):
         WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "mjx-container"),
                                          "the page's math was not typeset (MathJax)")
+    text = browser.execute_script("return document.body.textContent")  # folded cells included
+    assert "raise NotImplementedError()" in text, "the page shows no exercise stub"
+    leaked = [line for line in solution_text(nb) if line in text]
+    assert not leaked, f"the students' page shows solution text: {leaked}"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / f"{path.stem}.png"))
 
@@ -173,7 +254,7 @@ def test_site_shows_the_notebook_runs_of_this_test_session_without_executing_the
 
 
 @pytest.mark.site
-def test_front_page_links_every_chapter_and_the_guide(built_site, browser):
+def test_front_page_links_every_chapter_and_not_the_instructors_guide(built_site, browser):
     from selenium.webdriver.common.by import By
 
     browser.get(f"{built_site}/index.html")
@@ -181,4 +262,4 @@ def test_front_page_links_every_chapter_and_the_guide(built_site, browser):
              for a in browser.find_elements(By.CSS_SELECTOR, "main a[href]")}
     missing = [p.stem for p in NOTEBOOKS if f"{p.stem}.html" not in hrefs]
     assert not missing, f"front page lacks links to {missing}"
-    assert "instructors.html" in hrefs
+    assert "instructors.html" not in hrefs  # the students' edition: the guide holds the answers

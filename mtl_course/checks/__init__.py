@@ -1,9 +1,11 @@
-"""Checks for the notebooks' exercises: a friendly pass, or a hint, never a wall of traceback.
+"""Checks for the notebooks' exercises: a friendly pass, or a hint, never a wall of traceback, never the answer.
 
 Each check takes the function a student wrote, runs it on a small case with a known answer, prints
 the verdict and returns True or False, so a notebook cell can say `assert check_…(my_function)`.
-One module per notebook; every check is importable from here.
+A first failure names the concept; a second one (or `hint("5.2")`) names the ingredients and the
+failing case. One module per notebook; every check is importable from here.
 """
+from ._core import compare, hint
 from .ch00 import check_parity_task
 from .ch01 import check_delta_m_percent, check_mlp_parameters, check_select_and_report
 from .ch02 import check_add_task, check_shared_fraction, check_split_heads
@@ -12,6 +14,6 @@ from .ch04 import check_pareto_optimal, check_scalarize, check_standardize
 from .ch05 import check_dwa, check_gradnorm_target, check_uncertainty_loss
 from .ch06 import check_hurt_tasks, check_min_norm_two, check_pcgrad_fixed_order
 from .ch07 import check_decoupled_decay, check_effective_rank, check_soft_sharing_distance
-from .ch10 import check_allreduce_then_combine, check_cost_line, check_sampled_loss
-from .ch09 import check_delta_m_row, check_gradient_sum_method, check_pareto_methods
 from .ch08 import check_add_mmoe_task, check_expert_usage, check_stitch_as_hard_sharing
+from .ch09 import check_delta_m_row, check_gradient_sum_method, check_pareto_methods
+from .ch10 import check_allreduce_then_combine, check_cost_line, check_sampled_loss
