@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from .arguments import whole
-from .tasks import Task, check_task_names
+from .tasks import Task, check_tasks
 
 
 class MLP(nn.Sequential):
@@ -51,10 +51,9 @@ class CNN(nn.Sequential):
 
 def task_heads(tasks: Sequence[Task], in_dim: int) -> nn.ModuleDict:
     """One linear output layer per task, sized by the task's `out_dim`."""
-    tasks = list(tasks)
+    tasks = check_tasks(tasks)   # refuses repeated names: they would share a head
     if not tasks:
         raise ValueError("A multi-task model needs at least one task, got an empty list of tasks.")
-    check_task_names(tasks, [t.name for t in tasks], "tasks")   # refuses repeated names: they would share a head
     whole("in_dim", in_dim)
     return nn.ModuleDict({t.name: nn.Linear(in_dim, t.out_dim) for t in tasks})
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Mapping
+from typing import Literal, Mapping, Sequence
 
 import torch.nn.functional as F
 from torch import Tensor
@@ -88,17 +88,24 @@ def regression(name: str, out_dim: int = 1) -> Task:
     return Task(name, "regression", out_dim)
 
 
-def check_task_names(tasks: list[Task], names: Mapping[str, object] | list[str], what: str) -> None:
-    """Raise a clear error when `what` (predictions, targets, …) names other tasks than `tasks` describe."""
+def check_tasks(tasks: Sequence[Task]) -> list[Task]:
+    """The tasks as a list, after refusing anything that is not a `Task` and repeated names (they would share a head)."""
+    tasks = list(tasks)
     not_tasks = [t for t in tasks if not isinstance(t, Task)]
     if not_tasks:
         raise TypeError(f"Tasks must be mc.Task objects (mc.classification(...), mc.regression(...)), "
                         f"got {not_tasks[:3]}.")
     described = [t.name for t in tasks]
-    repeated = sorted({n for n in described if described.count(n) > 1})
-    if repeated:
+    if len(set(described)) != len(described):
+        repeated = sorted({n for n in described if described.count(n) > 1})
         raise ValueError(f"Task name(s) {repeated} appear more than once in {described}: "
                          "every task needs its own name (two tasks would share one head).")
+    return tasks
+
+
+def check_task_names(tasks: list[Task], names: Mapping[str, object] | list[str], what: str) -> None:
+    """Raise a clear error when `what` (predictions, targets, …) names other tasks than `tasks` describe."""
+    described = [t.name for t in check_tasks(tasks)]
     given = list(names)
     unknown = [n for n in given if n not in described]
     missing = [n for n in described if n not in given]

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from .data import MultiTaskData, minibatches
 from .models import MultiTaskModel
 from .arguments import positive, whole
-from .tasks import Task, check_task_names, task_losses
+from .tasks import Task, check_task_names, check_tasks, task_losses
 from .weighting import EqualWeighting, Strategy
 
 
@@ -68,8 +68,7 @@ def evaluate(model: MultiTaskModel, tasks: Sequence[Task], data: MultiTaskData,
     batch_size = whole("batch_size", batch_size)
     if len(data) == 0:
         raise ValueError(f"evaluate needs a non-empty split, got data with 0 samples (tasks {data.tasks}).")
-    tasks = list(tasks)
-    check_task_names(tasks, [t.name for t in tasks], "tasks")
+    tasks = check_tasks(tasks)
     was_training = model.training
     model.eval()
     data = data.to(_device_of(model))
@@ -182,7 +181,11 @@ def fit(model: MultiTaskModel, tasks: Sequence[Task], train: MultiTaskData,
             if step % CHECK_EVERY == 0:
                 non_finite.check(epoch, step)
             optimizer.zero_grad(set_to_none=True)
-            weights = strategy.backward(losses, model, features)
+            try:
+                weights = strategy.backward(losses, model, features)
+            except (ValueError, RuntimeError):
+                non_finite.check(epoch, step)       # a non-finite loss is the likelier cause: say which
+                raise
             if penalty is not None:
                 _add_penalty_gradient(penalty(model))
             optimizer.step()
@@ -232,8 +235,7 @@ def _check_fit_arguments(tasks: Sequence[Task], strategy: object, epochs: object
                          weight_decay: object, strategy_lr: object, eval_every: object, seed: object,
                          train: MultiTaskData, val: MultiTaskData | None) -> list[Task]:
     """Refuse the arguments of `fit` that would train nothing, divide by zero or fail deep inside PyTorch."""
-    tasks = list(tasks)
-    check_task_names(tasks, [t.name for t in tasks], "tasks")
+    tasks = check_tasks(tasks)
     if isinstance(strategy, type):
         raise TypeError(f"strategy={strategy.__name__} is a class; pass an instance, e.g. "
                         f"strategy={strategy.__name__}(...).")
