@@ -6,7 +6,9 @@ a fixed number of epochs, no early stopping; the test metric of each task after 
 
     python -m mtl_course.benchmark --data adult --setting auto --seeds 0 1 2 --out results
 
-writes results/benchmark_adult.csv and .md (mean ± std over the seeds) and prints the Markdown table.
+writes results/benchmark_adult.csv and .md (mean ± std over the seeds), rewritten after every run so that a
+failure late in the run loses nothing, and prints the Markdown table. It checks the folder before training
+and refuses to overwrite files that already exist unless given --force.
 """
 from __future__ import annotations
 
@@ -466,6 +468,8 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
     parser.add_argument("--force", action="store_true", help="overwrite result files that already exist")
     args = parser.parse_args(argv)
     datasets = DATASETS if args.data == "all" else (args.data,)
+    if len(set(args.seeds)) != len(args.seeds):
+        parser.error(f"--seeds must be distinct (a repeated seed repeats the same run), got {args.seeds}")
     unknown = [m for m in args.methods or [] if m not in METHODS]
     if unknown:
         parser.error(f"unknown method(s) {unknown}; choose from {', '.join(map(repr, METHODS))}")

@@ -367,6 +367,7 @@ COMMAND_ERRORS = [(["--data", "cifar"], ["--data", "'cifar'"]),
                   (["--lr", "0"], ["--lr", "'0'"]),
                   (["--lr", "nan"], ["--lr", "'nan'"]),
                   (["--seeds", "-1"], ["--seeds", "'-1'"]),
+                  (["--seeds", "1", "1"], ["--seeds", "[1, 1]"]),
                   (["--device", "bogus"], ["--device", "'bogus'"])]
 
 
