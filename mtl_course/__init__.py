@@ -22,6 +22,7 @@ One module per idea, in the order the chapters introduce them:
     benchmark       every method on equal terms: run, summarize, write tables; a command (chapter 9)
     scaling         many tasks: task sampling                                         (chapter 10)
     distributed     data-parallel training with DDP and torchrun                      (chapter 10)
+    arguments       checks of the sizes and rates users pass, with errors that name them
     checks          the exercises' checks, one module per notebook
     course          the notebooks as files: setup cell, Colab badges, student copies, nbgrader
     site            the course website (Jupyter Book 1.x), built from the executed notebooks

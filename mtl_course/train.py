@@ -11,9 +11,9 @@ from typing import Callable, NamedTuple, Sequence
 import torch
 from tqdm.auto import tqdm
 
+from .arguments import positive, whole
 from .data import MultiTaskData, minibatches
 from .models import MultiTaskModel
-from .arguments import positive, whole
 from .tasks import Task, check_task_names, check_tasks, task_losses
 from .weighting import EqualWeighting, Strategy
 
