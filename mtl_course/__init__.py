@@ -22,14 +22,13 @@ One module per idea, in the order the chapters introduce them:
     benchmark       every method on equal terms: run, summarize, write tables; a command (chapter 9)
     scaling         many tasks: task sampling                                         (chapter 10)
     distributed     data-parallel training with DDP and torchrun                      (chapter 10)
+    arguments       checks of the sizes and rates users pass, with errors that name them
     checks          the exercises' checks, one module per notebook
     course          the notebooks as files: setup cell, Colab badges, student copies, nbgrader
     site            the course website (Jupyter Book 1.x), built from the executed notebooks
 """
 from .architectures import SoftSharing
 from .attention import TaskAttention
-from . import benchmark
-from .benchmark import run_benchmark, summarize
 from .cross_stitch import CrossStitch
 from .data import (MultiTaskData, Splits, adult, correlated_regression, grouped_regression, label_correlation,
                    low_rank_regression, minibatches, multimnist)
@@ -46,10 +45,25 @@ from .relatedness import (GradientCosineProbe, best_grouping, conflict_fraction,
                           lookahead_affinity, task_affinity)
 from .tasks import Task, classification, regression, task_losses
 from .train import Evaluation, History, evaluate, fit
-from . import distributed
-from .distributed import DistributedGradientAggregation
 from .scaling import TaskSampling
 from .weighting import (DynamicTaskPrioritization, DynamicWeightAverage, EqualWeighting, GradNorm, LossWeighting,
                         RandomLossWeighting, StaticWeighting, Strategy, UncertaintyWeighting)
 
 __version__ = "0.1.0"
+
+# The two modules that are also commands load on first use (mc.benchmark, mc.run_benchmark, …): imported
+# here, `python -m mtl_course.benchmark` would find them loaded already and print runpy's RuntimeWarning.
+_LAZY = {"benchmark": ("benchmark", None), "run_benchmark": ("benchmark", "run_benchmark"),
+         "summarize": ("benchmark", "summarize"), "distributed": ("distributed", None),
+         "DistributedGradientAggregation": ("distributed", "DistributedGradientAggregation")}
+
+
+def __getattr__(name: str):
+    """Load `benchmark` and `distributed` (and their exports) when first asked for."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'mtl_course' has no attribute {name!r}")
+    import importlib
+
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(f".{module_name}", __name__)
+    return module if attribute is None else getattr(module, attribute)

@@ -6,7 +6,9 @@ a fixed number of epochs, no early stopping; the test metric of each task after 
 
     python -m mtl_course.benchmark --data adult --setting auto --seeds 0 1 2 --out results
 
-writes results/benchmark_adult.csv and .md (mean ± std over the seeds) and prints the Markdown table.
+writes results/benchmark_adult.csv and .md (mean ± std over the seeds), rewritten after every run so that a
+failure late in the run loses nothing, and prints the Markdown table. It checks the folder before training
+and refuses to overwrite files that already exist unless given --force.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import argparse
 import csv
 import math
 import sys
+import tempfile
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -24,6 +27,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .architectures import SoftSharing
+from .arguments import positive, whole
 from .attention import TaskAttention
 from .cross_stitch import CrossStitch
 from .data import Splits, adult, low_rank_regression, multimnist
@@ -222,6 +226,7 @@ def train_method(problem: Problem, name: str, seed: int, epochs: int, batch_size
     task's data; its time per epoch is the sum of theirs, as if they ran one after the other.
     """
     _check_choice(name, tuple(METHODS), "method")
+    whole("epochs", epochs), whole("batch_size", batch_size), positive("lr", lr), whole("seed", seed, minimum=0)
     device = torch.device(device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
@@ -250,33 +255,42 @@ def _warm_up(problem: Problem, device: torch.device) -> None:
 
 def run_benchmark(dataset: str, methods: Sequence[str], seeds: Sequence[int], epochs: int | None = None, *,
                   batch_size: int | None = None, lr: float | None = None, setting: str = "cpu",
-                  device: torch.device | str | None = None, progress: bool = True) -> list[dict]:
+                  device: torch.device | str | None = None, progress: bool = True,
+                  on_row: Callable[[dict], None] | None = None) -> list[dict]:
     """Train every method on every seed of one problem under one protocol; one row per (method, seed).
 
     Protocol: the same trunk, epochs, batch size and learning rate (Adam) for every method; the
     weights of the epoch with the lowest summed validation loss (early stopping); test metrics.
     A row holds each task's test metric, Δm% against the STL run of the same seed, seconds per
     epoch, peak GPU memory in MB (None off CUDA) and the number of parameters. STL is always trained
-    (Δm% needs it) but reported only when asked for. Unset sizes come from the setting. On a CPU
-    every run uses CPU_THREADS threads (restored afterwards), so that times compare across machines.
+    (Δm% needs it) but reported only when asked for. Sizes left as None come from the setting.
+    `on_row(row)` is called as soon as each row exists (the command writes its files there). On a
+    CPU every run uses CPU_THREADS threads (restored afterwards), so that times compare across machines.
     """
     _check_choice(dataset, DATASETS, "data set")
     _check_choice(setting, tuple(SETTINGS), "setting")
+    if isinstance(methods, str) or isinstance(seeds, (str, int)):
+        raise TypeError(f"methods and seeds must be lists, e.g. methods=['equal'], seeds=[0]; "
+                        f"got methods={methods!r}, seeds={seeds!r}.")
     for name in methods:
         _check_choice(name, tuple(METHODS), "method")
     if not seeds:
         raise ValueError("run_benchmark needs at least one seed.")
+    for seed in seeds:
+        whole("seed", seed, minimum=0)
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct (a repeated seed repeats the same run), got {list(seeds)}.")
     size = SETTINGS[setting][dataset]
-    epochs, batch_size, lr = epochs or size["epochs"], batch_size or size["batch_size"], lr or size["lr"]
-    if epochs < 1 or batch_size < 1 or lr <= 0:
-        raise ValueError(f"epochs, batch_size and lr must be positive, got {epochs}, {batch_size}, {lr}.")
+    epochs = whole("epochs", size["epochs"] if epochs is None else epochs)
+    batch_size = whole("batch_size", size["batch_size"] if batch_size is None else batch_size)
+    lr = positive("lr", size["lr"] if lr is None else lr)
     device = torch.device(device) if device is not None else get_device()
     with cpu_threads(CPU_THREADS if device.type == "cpu" else torch.get_num_threads()):
-        return _run(dataset, methods, seeds, epochs, batch_size, lr, setting, device, progress)
+        return _run(dataset, methods, seeds, epochs, batch_size, lr, setting, device, progress, on_row)
 
 
 def _run(dataset: str, methods: Sequence[str], seeds: Sequence[int], epochs: int, batch_size: int, lr: float,
-         setting: str, device: torch.device, progress: bool) -> list[dict]:
+         setting: str, device: torch.device, progress: bool, on_row: Callable[[dict], None] | None) -> list[dict]:
     """The loop of `run_benchmark`: STL first on every seed, then the methods asked for."""
     order = ["STL"] + [m for m in methods if m != "STL"]
     rows = []
@@ -298,6 +312,8 @@ def _run(dataset: str, methods: Sequence[str], seeds: Sequence[int], epochs: int
                **{k: result[k] for k in ("epoch_s", "peak_mb", "parameters")}}
         if name in methods:
             rows.append(row)
+            if on_row is not None:
+                on_row(row)
     return rows
 
 
@@ -390,33 +406,102 @@ def write_markdown(summary: Sequence[dict], path: str | Path, title: str = "") -
 # ---------------------------------------------------------------------------------------------
 
 
+def _parse_whole(text: str) -> int:
+    """An argparse type: a whole number ≥ 1 (0 would otherwise train nothing or fall back to a default)."""
+    try:
+        return whole("the value", int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 1, got {text!r}") from None
+
+
+def _parse_positive(text: str) -> float:
+    """An argparse type: a finite number > 0."""
+    try:
+        return positive("the value", float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}") from None
+
+
+def _parse_seed(text: str) -> int:
+    """An argparse type: a seed, a whole number ≥ 0."""
+    try:
+        return whole("the seed", int(text), minimum=0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 0, got {text!r}") from None
+
+
+def _output_files(out: Path, datasets: Sequence[str]) -> list[Path]:
+    """The files the command will write: a CSV and a Markdown table per data set."""
+    return [out / f"benchmark_{d}.{ext}" for d in datasets for ext in ("csv", "md")]
+
+
+def _check_output(out: Path, files: list[Path], force: bool) -> str | None:
+    """Before any training: why `out` cannot take the result files (None if it can), so no run is lost at the end."""
+    if out.exists() and not out.is_dir():
+        return f"--out {out} is a file, not a folder."
+    existing = [str(f) for f in files if f.exists()]
+    if existing and not force:
+        return f"{', '.join(existing)} already exist(s); pass --force to overwrite, or choose another --out."
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        return f"cannot write into --out {out}: {error.strerror or error}."
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> list[dict]:
-    """`python -m mtl_course.benchmark`: run, write DIR/benchmark_<data>.csv and .md, print the tables."""
+    """`python -m mtl_course.benchmark`: run, write DIR/benchmark_<data>.csv and .md as rows arrive, print the tables."""
     parser = argparse.ArgumentParser(prog="python -m mtl_course.benchmark", description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default="all", help=f"one of {', '.join(DATASETS)}, or all")
-    parser.add_argument("--setting", default="auto", help="cpu, gpu, or auto (gpu when CUDA is present)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--methods", nargs="+", default=None, help="default: all that apply to the data set")
-    parser.add_argument("--epochs", type=int, default=None, help="default: the setting's")
+    parser.add_argument("--data", default="all", choices=DATASETS + ("all",), help="the problem (default: all)")
+    parser.add_argument("--setting", default="auto", choices=("cpu", "gpu", "auto"),
+                        help="the sizes: auto is gpu when CUDA is present")
+    parser.add_argument("--seeds", type=_parse_seed, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--methods", nargs="+", default=None, metavar="METHOD",
+                        help=f"default: all that apply to the data set; from {', '.join(map(repr, METHODS))}")
+    parser.add_argument("--epochs", type=_parse_whole, default=None, help="default: the setting's")
+    parser.add_argument("--batch-size", type=_parse_whole, default=None, help="default: the setting's")
+    parser.add_argument("--lr", type=_parse_positive, default=None, help="default: the setting's")
     parser.add_argument("--device", default=None, help="default: the fastest available")
     parser.add_argument("--out", default="benchmark_results", help="folder for the CSV and Markdown files")
+    parser.add_argument("--force", action="store_true", help="overwrite result files that already exist")
     args = parser.parse_args(argv)
-    _check_choice(args.data, DATASETS + ("all",), "data set")
-    _check_choice(args.setting, ("cpu", "gpu", "auto"), "setting")
-    device = torch.device(args.device) if args.device else get_device()
+    datasets = DATASETS if args.data == "all" else (args.data,)
+    if len(set(args.seeds)) != len(args.seeds):
+        parser.error(f"--seeds must be distinct (a repeated seed repeats the same run), got {args.seeds}")
+    unknown = [m for m in args.methods or [] if m not in METHODS]
+    if unknown:
+        parser.error(f"unknown method(s) {unknown}; choose from {', '.join(map(repr, METHODS))}")
+    for dataset in datasets:
+        left_out = [m for m in args.methods or [] if m not in available_methods(dataset)]
+        if left_out:
+            parser.error(f"method(s) {left_out} do not apply to data set {dataset!r} (no classification task)")
+    try:
+        device = get_device(args.device)
+    except ValueError as error:
+        parser.error(f"--device: {error}")
     setting = ("gpu" if device.type == "cuda" else "cpu") if args.setting == "auto" else args.setting
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    problem = _check_output(out, _output_files(out, datasets), args.force)
+    if problem:
+        parser.error(problem)
     everything = []
-    for dataset in DATASETS if args.data == "all" else (args.data,):
-        methods = args.methods or available_methods(dataset)
-        rows = run_benchmark(dataset, methods, args.seeds, args.epochs, setting=setting, device=device,
-                             progress=sys.stderr.isatty())
-        summary = summarize(rows)
+    for dataset in datasets:
+        rows: list[dict] = []
         title = f"{dataset}, {setting} setting, seeds {args.seeds} on {device.type}"
-        write_csv(summary, out / f"benchmark_{dataset}.csv")
-        write_markdown(summary, out / f"benchmark_{dataset}.md", title)
-        print(f"## {title}\n\n{to_markdown(summary)}\n")
+
+        def write(row: dict) -> None:
+            """Rewrite this data set's two files with every row so far: a late failure loses nothing."""
+            rows.append(row)
+            summary = summarize(rows)
+            write_csv(summary, out / f"benchmark_{dataset}.csv")
+            write_markdown(summary, out / f"benchmark_{dataset}.md", title)
+
+        run_benchmark(dataset, args.methods or available_methods(dataset), args.seeds, args.epochs,
+                      batch_size=args.batch_size, lr=args.lr, setting=setting, device=device,
+                      progress=sys.stderr.isatty(), on_row=write)
+        print(f"## {title}\n\n{to_markdown(summarize(rows))}\n")
         everything += rows
     return everything
 

@@ -1,6 +1,7 @@
 """Where the computation runs, and how to make it repeatable."""
 from __future__ import annotations
 
+import numbers
 import os
 import platform
 import random
@@ -17,14 +18,36 @@ def get_device(prefer: str | None = None) -> torch.device:
 
     `prefer` (or the environment variable MTL_DEVICE) forces one, e.g. "cpu" to compare timings.
     """
-    choice = prefer or os.environ.get("MTL_DEVICE")
-    if choice:
-        return torch.device(choice)
+    if prefer is not None and not isinstance(prefer, (str, torch.device)):
+        raise TypeError(f"get_device(prefer=...) takes a device name such as 'cpu' or 'cuda', got {prefer!r}.")
+    if prefer:
+        return _available(str(prefer), f"get_device(prefer={str(prefer)!r})")
+    if os.environ.get("MTL_DEVICE", "").strip():
+        return _available(os.environ["MTL_DEVICE"].strip(), f"MTL_DEVICE={os.environ['MTL_DEVICE']!r}")
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def _available(name: str, what: str) -> torch.device:
+    """The device `name` if this machine has it; else an error that names `what` asked for it."""
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"{what} is not a device: use 'cpu', 'cuda', 'cuda:N' or 'mps' "
+                         "(or leave it unset to pick the fastest available).") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{what}: CUDA is not available on this machine (torch.cuda.is_available() is False); "
+                         "use 'cpu', or leave it unset to pick the fastest available device.")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"{what}: this machine has {torch.cuda.device_count()} CUDA device(s), "
+                         f"numbered from 0, so there is no cuda:{device.index}.")
+    mps = getattr(torch.backends, "mps", None)
+    if device.type == "mps" and not (mps is not None and mps.is_available()):
+        raise ValueError(f"{what}: Apple's MPS is not available on this machine; use 'cpu' or leave it unset.")
+    return device
 
 
 def on_gpu(device: torch.device | None = None) -> bool:
@@ -46,6 +69,12 @@ def gpu_setting(device: torch.device | None = None) -> bool:
 
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and PyTorch (all devices) so that a re-run gives the same numbers."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be a whole number in [0, 2**32), got {seed!r} ({type(seed).__name__}); "
+                        "None would draw a fresh seed, and the re-run would not repeat.")
+    if not 0 <= seed < 2 ** 32:
+        raise ValueError(f"seed must be a whole number in [0, 2**32) (NumPy accepts no other), got {seed!r}.")
+    seed = int(seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device

@@ -29,6 +29,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor, nn
 
+from .arguments import positive, whole
 from .data import low_rank_regression
 from .gradients import GradientAggregation, gradient_sum, mgda, pcgrad, per_task_gradients, set_gradient
 from .models import MLP, HardSharing, MultiTaskModel
@@ -36,6 +37,7 @@ from .tasks import regression, task_losses
 from .weighting import EqualWeighting
 
 METHODS = ("sum", "mgda", "pcgrad")
+N_TRAIN = 512   # training samples of the low-rank tasks that `train` fits
 
 
 def world() -> tuple[int, int]:
@@ -104,11 +106,15 @@ def train(method: str = "sum", steps: int = 20, global_batch: int = 64, n_tasks:
     """
     if method not in METHODS:
         raise ValueError(f"Unknown method {method!r}; choose one of {METHODS}.")
+    whole("steps", steps), whole("global_batch", global_batch), whole("n_tasks", n_tasks), whole("width", width)
+    positive("lr", lr), whole("seed", seed, minimum=0)
+    if global_batch > N_TRAIN:
+        raise ValueError(f"global_batch must be at most the {N_TRAIN} training samples, got {global_batch}.")
     rank, size = world()
     if global_batch % size != 0:
         raise ValueError(f"The global batch of {global_batch} does not split evenly over {size} ranks.")
     device = torch.device(device)
-    data = low_rank_regression(n_tasks=n_tasks, n_train=512, n_val=10, n_test=10, seed=seed).train.to(device)
+    data = low_rank_regression(n_tasks=n_tasks, n_train=N_TRAIN, n_val=10, n_test=10, seed=seed).train.to(device)
     tasks = [regression(name) for name in data.tasks]
     torch.manual_seed(seed)
     model = HardSharing(MLP(data.x.shape[1], [width, width]), tasks).to(device)
@@ -180,8 +186,15 @@ def launch(nproc: int = 2, methods: tuple[str, ...] = ("sum",), steps: int = 20,
     `--standalone` makes torchrun pick a free port itself. On failure or after `timeout` seconds the
     whole process group (torchrun and its workers) is killed and the error says why.
     """
-    if not isinstance(nproc, int) or nproc < 1:
+    if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
         raise ValueError(f"nproc must be a positive number of processes, got {nproc!r}.")
+    if isinstance(methods, str):
+        raise TypeError(f"methods must be a tuple of method names, got the string {methods!r}; "
+                        f"write methods=({methods!r},).")
+    whole("steps", steps), whole("global_batch", global_batch), whole("seed", seed, minimum=0)
+    positive("timeout", timeout)
+    if global_batch > N_TRAIN:
+        raise ValueError(f"global_batch must be at most the {N_TRAIN} training samples, got {global_batch}.")
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"Unknown method(s) {unknown}; choose from {METHODS}.")
@@ -192,28 +205,56 @@ def launch(nproc: int = 2, methods: tuple[str, ...] = ("sum",), steps: int = 20,
                            "(python -m torch.distributed.run); install a build with distributed support.")
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "result.pt"
-        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
-                   "--max-restarts=0", "-m", "mtl_course.distributed", "--out", str(out),
-                   "--methods", ",".join(methods), "--steps", str(steps), "--global-batch", str(global_batch),
-                   "--seed", str(seed), "--device", device, "--timeout", str(timeout)]
-        env = dict(os.environ, OMP_NUM_THREADS="1")
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   env=env, start_new_session=True)   # its own group: killable as a whole
-        try:
-            log, _ = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(process)
-            raise TimeoutError(f"torchrun with {nproc} processes did not finish within {timeout:g} s; "
-                               "all its processes were stopped.") from None
-        except BaseException:                     # e.g. KeyboardInterrupt: leave no orphan ranks behind
-            _kill_group(process)
-            raise
-        if process.returncode != 0 or not out.exists():
-            lines = log.splitlines()
-            errors = list(dict.fromkeys(l.strip() for l in lines if re.match(r"\s*[\w.]*(Error|Exception): ", l)))
-            raise RuntimeError(f"torchrun with {nproc} processes failed (exit code {process.returncode}). "
-                               f"Errors raised: {errors}. Last lines of its output:\n" + "\n".join(lines[-25:]))
+        _torchrun(["-m", "mtl_course.distributed", "--out", str(out), "--methods", ",".join(methods),
+                   "--steps", str(steps), "--global-batch", str(global_batch), "--seed", str(seed),
+                   "--device", device, "--timeout", str(timeout)], nproc, timeout)
+        if not out.exists():
+            raise RuntimeError(f"torchrun with {nproc} processes finished without writing its results to {out}.")
         return torch.load(out)
+
+
+def _torchrun(arguments: list[str], nproc: int, timeout: float) -> None:
+    """Run `python -m torch.distributed.run` on `arguments` (a script or -m module and its options) with `nproc` ranks.
+
+    On failure the error carries the failing rank's own traceback; after `timeout` seconds the
+    whole process group (torchrun and its workers) is killed.
+    """
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+               "--max-restarts=0", *arguments]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=env, start_new_session=True)   # its own group: killable as a whole
+    try:
+        log, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        raise TimeoutError(f"torchrun with {nproc} processes did not finish within {timeout:g} s; "
+                           "all its processes were stopped.") from None
+    except BaseException:                     # e.g. KeyboardInterrupt: leave no orphan ranks behind
+        _kill_group(process)
+        raise
+    if process.returncode != 0:
+        lines = [re.sub(r"^\[rank\d+\]:", "", l) for l in log.splitlines()]
+        errors = list(dict.fromkeys(l.strip() for l in lines if re.match(r"\s*[\w.]*(Error|Exception): ", l)))
+        raise RuntimeError(f"torchrun with {nproc} processes failed (exit code {process.returncode}). "
+                           f"Errors raised: {errors}.\n{_failing_rank_traceback(log)}"
+                           "Last lines of its output:\n" + "\n".join(log.splitlines()[-25:]))
+
+
+def _failing_rank_traceback(log: str) -> str:
+    """The traceback of the rank that failed first (torchrun's "Root Cause"), from its lines prefixed "[rankN]:"."""
+    by_rank: dict[str, list[str]] = {}
+    for line in log.splitlines():
+        match = re.match(r"\[rank(\d+)\]:(.*)", line)
+        if match:
+            by_rank.setdefault(match.group(1), []).append(match.group(2))
+    root = re.search(r"Root Cause.*?\brank\s*:\s*(\d+)", log, re.S)
+    rank = root.group(1) if root and root.group(1) in by_rank else next(iter(by_rank), None)
+    if rank is None:                          # the ranks failed before joining the group: no prefixed lines
+        return ""
+    lines = by_rank[rank]
+    start = max((i for i, l in enumerate(lines) if l.lstrip().startswith("Traceback")), default=0)
+    return f"Rank {rank} failed first, with:\n" + "\n".join(lines[start:]) + "\n"
 
 
 def _kill_group(process: subprocess.Popen) -> None:

@@ -1,6 +1,7 @@
 """Scores for single tasks, and Δm%, the one number that compares a multi-task model with its baselines."""
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 import torch
@@ -10,18 +11,43 @@ if TYPE_CHECKING:
     from .tasks import Task
 
 
+def _check_pair(what: str, a: Tensor, b: Tensor, a_name: str, b_name: str) -> None:
+    """Refuse non-tensors and empty inputs (whose mean would be a silent NaN)."""
+    for name, t in ((a_name, a), (b_name, b)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{what}: {name} must be a torch.Tensor, got {type(t).__name__}.")
+        if t.numel() == 0:
+            raise ValueError(f"{what}: {name} is empty (shape {tuple(t.shape)}); the score of no samples is undefined.")
+
+
 def accuracy(logits: Tensor, labels: Tensor) -> float:
     """Fraction of samples whose highest logit is the true class."""
+    _check_pair("accuracy", logits, labels, "logits", "labels")
+    if logits.shape[:-1] != labels.shape:
+        raise ValueError(f"accuracy: logits of shape {tuple(logits.shape)} need labels of shape "
+                         f"{tuple(logits.shape[:-1])} (one class index per row), got {tuple(labels.shape)}.")
     return float((logits.argmax(dim=-1) == labels).float().mean())
 
 
 def mse(prediction: Tensor, target: Tensor) -> float:
-    """Mean squared error."""
+    """Mean squared error (shapes must match: broadcasting would average the wrong differences)."""
+    _check_pair("mse", prediction, target, "prediction", "target")
+    if prediction.shape != target.shape:
+        raise ValueError(f"mse: prediction has shape {tuple(prediction.shape)} and target {tuple(target.shape)}; "
+                         "they must be equal (reshape one, e.g. prediction.reshape(target.shape)).")
     return float(((prediction - target) ** 2).mean())
 
 
 def auc(scores: Tensor, labels: Tensor) -> float:
     """Area under the ROC curve: the probability that a random positive outranks a random negative (ties count half)."""
+    _check_pair("auc", scores, labels, "scores", "labels")
+    if scores.numel() != labels.numel():
+        raise ValueError(f"auc: {scores.numel()} scores for {labels.numel()} labels; give one score per label.")
+    if not bool(torch.isfinite(scores).all()):
+        raise ValueError(f"auc: the scores contain {int((~torch.isfinite(scores)).sum())} NaN or infinite value(s); "
+                         "a rank needs finite scores.")
+    if not bool(((labels == 0) | (labels == 1)).all()):
+        raise ValueError(f"auc: labels must be 0 or 1, got the values {labels.unique().tolist()[:5]}.")
     scores, labels = scores.double().flatten(), labels.flatten().bool()
     n_pos, n_neg = int(labels.sum()), int((~labels).sum())
     if n_pos == 0 or n_neg == 0:
@@ -45,9 +71,17 @@ def delta_m(multi_task: Mapping[str, float], single_task: Mapping[str, float], t
     """
     if not tasks:
         raise ValueError("Δm% needs at least one task.")
+    names = [t.name for t in tasks]
+    for what, given in (("multi_task", multi_task), ("single_task", single_task)):
+        missing = [n for n in names if n not in given]
+        if missing:
+            raise ValueError(f"delta_m: {what} has no metric for task(s) {missing}; it has {sorted(given)} "
+                             f"and the tasks are {names}. Give both the metrics of the same tasks.")
     total = 0.0
     for task in tasks:
         m, s = multi_task[task.name], single_task[task.name]
+        if not (math.isfinite(m) and math.isfinite(s)):
+            raise ValueError(f"delta_m: task {task.name!r} has a non-finite metric (multi_task {m}, single_task {s}).")
         if s == 0:
             raise ValueError(f"Task {task.name!r}: the single-task metric is 0, so the relative change is undefined.")
         sign = 1.0 if task.higher_is_better else -1.0
@@ -58,4 +92,6 @@ def delta_m(multi_task: Mapping[str, float], single_task: Mapping[str, float], t
 def mean_std(values: Sequence[float]) -> tuple[float, float]:
     """Mean and sample standard deviation (0 for a single value) of a few seeds' results."""
     t = torch.tensor(list(values), dtype=torch.float64)
+    if len(t) == 0:
+        raise ValueError("mean_std needs at least one value, got none.")
     return float(t.mean()), float(t.std()) if len(t) > 1 else 0.0

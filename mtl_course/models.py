@@ -10,13 +10,19 @@ from typing import Callable, Iterator, Sequence
 import torch
 from torch import Tensor, nn
 
-from .tasks import Task
+from .arguments import whole
+from .tasks import Task, check_tasks
 
 
 class MLP(nn.Sequential):
     """Fully connected layers, each followed by a ReLU: in_dim → widths[0] → … → widths[-1]."""
 
     def __init__(self, in_dim: int, widths: Sequence[int], activation: type[nn.Module] = nn.ReLU):
+        whole("in_dim", in_dim)
+        if isinstance(widths, int):
+            raise TypeError(f"widths must be a list of layer widths, got the number {widths}; write [{widths}].")
+        for i, width in enumerate(widths):
+            whole(f"widths[{i}]", width)
         layers: list[nn.Module] = []
         for width in widths:
             layers += [nn.Linear(in_dim, width), activation()]
@@ -30,6 +36,9 @@ class CNN(nn.Sequential):
 
     def __init__(self, in_channels: int = 1, channels: Sequence[int] = (32, 64, 64), hidden: int = 128,
                  image_size: int = 36):
+        for name, value in (("in_channels", in_channels), ("hidden", hidden), ("image_size", image_size),
+                            *((f"channels[{i}]", c) for i, c in enumerate(channels))):
+            whole(name, value)
         layers: list[nn.Module] = []
         size = image_size
         for out_channels in channels:
@@ -42,6 +51,10 @@ class CNN(nn.Sequential):
 
 def task_heads(tasks: Sequence[Task], in_dim: int) -> nn.ModuleDict:
     """One linear output layer per task, sized by the task's `out_dim`."""
+    tasks = check_tasks(tasks)   # refuses repeated names: they would share a head
+    if not tasks:
+        raise ValueError("A multi-task model needs at least one task, got an empty list of tasks.")
+    whole("in_dim", in_dim)
     return nn.ModuleDict({t.name: nn.Linear(in_dim, t.out_dim) for t in tasks})
 
 
@@ -63,6 +76,9 @@ class HardSharing(MultiTaskModel):
 
     def __init__(self, trunk: nn.Module, tasks: Sequence[Task], feature_dim: int | None = None):
         super().__init__()
+        if feature_dim is None and not hasattr(trunk, "out_dim"):
+            raise ValueError(f"The trunk ({type(trunk).__name__}) has no out_dim attribute: pass feature_dim, "
+                             "the size of the features it returns (mc.MLP and mc.CNN set out_dim themselves).")
         self.trunk = trunk
         self.heads = task_heads(tasks, feature_dim or trunk.out_dim)
 
@@ -111,7 +127,7 @@ class PartialSharing(MultiTaskModel):
         super().__init__()
         shared = make_trunk()
         depth = len(trunk_layers(shared))
-        if not 0 <= shared_layers <= depth:
+        if isinstance(shared_layers, bool) or not isinstance(shared_layers, int) or not 0 <= shared_layers <= depth:
             raise ValueError(f"shared_layers must lie in [0, {depth}] (the trunk has {depth} layers), "
                              f"got {shared_layers}.")
         self.depth, self.shared_layers = depth, shared_layers

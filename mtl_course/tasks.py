@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Mapping
+from typing import Literal, Mapping, Sequence
 
 import torch.nn.functional as F
 from torch import Tensor
@@ -27,10 +27,14 @@ class Task:
     out_dim: int = 1
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"A task's name must be a non-empty string, got {self.name!r}.")
         if self.kind not in KINDS:
             raise ValueError(f"Task {self.name!r}: kind must be one of {KINDS}, got {self.kind!r}.")
+        if isinstance(self.out_dim, bool) or not isinstance(self.out_dim, int) or self.out_dim < 1:
+            raise ValueError(f"Task {self.name!r}: out_dim must be a whole number ≥ 1, got {self.out_dim!r}.")
         if self.kind == "classification" and self.out_dim < 2:
-            raise ValueError(f"Task {self.name!r}: a classification task needs out_dim >= 2 classes.")
+            raise ValueError(f"Task {self.name!r}: a classification task needs out_dim >= 2 classes, got {self.out_dim!r}.")
 
     @property
     def metric_name(self) -> str:
@@ -52,6 +56,12 @@ class Task:
         if target.dim() != target_dims:
             raise ValueError(f"Task {self.name!r}: target has shape {tuple(target.shape)}, "
                              f"expected {target_dims} dimension(s).")
+        if self.kind == "classification" and (target.is_floating_point() or target.is_complex()):
+            raise TypeError(f"Task {self.name!r} is a classification task: its target must hold class indices "
+                            f"(an integer tensor), got dtype {target.dtype}. Convert it with target.long().")
+        if self.kind == "regression" and not target.is_floating_point():
+            raise TypeError(f"Task {self.name!r} is a regression task: its target must be a floating-point "
+                            f"tensor, got dtype {target.dtype}. Convert it with target.float().")
 
     def loss(self, prediction: Tensor, target: Tensor) -> Tensor:
         """Mean loss over the batch: cross-entropy or mean squared error."""
@@ -78,9 +88,24 @@ def regression(name: str, out_dim: int = 1) -> Task:
     return Task(name, "regression", out_dim)
 
 
+def check_tasks(tasks: Sequence[Task]) -> list[Task]:
+    """The tasks as a list, after refusing anything that is not a `Task` and repeated names (they would share a head)."""
+    tasks = list(tasks)
+    not_tasks = [t for t in tasks if not isinstance(t, Task)]
+    if not_tasks:
+        raise TypeError(f"Tasks must be mc.Task objects (mc.classification(...), mc.regression(...)), "
+                        f"got {not_tasks[:3]}.")
+    described = [t.name for t in tasks]
+    if len(set(described)) != len(described):
+        repeated = sorted({n for n in described if described.count(n) > 1})
+        raise ValueError(f"Task name(s) {repeated} appear more than once in {described}: "
+                         "every task needs its own name (two tasks would share one head).")
+    return tasks
+
+
 def check_task_names(tasks: list[Task], names: Mapping[str, object] | list[str], what: str) -> None:
     """Raise a clear error when `what` (predictions, targets, …) names other tasks than `tasks` describe."""
-    described = [t.name for t in tasks]
+    described = [t.name for t in check_tasks(tasks)]
     given = list(names)
     unknown = [n for n in given if n not in described]
     missing = [n for n in described if n not in given]

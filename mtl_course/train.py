@@ -4,15 +4,17 @@ from __future__ import annotations
 import copy
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple, Sequence
 
 import torch
 from tqdm.auto import tqdm
 
+from .arguments import positive, whole
 from .data import MultiTaskData, minibatches
 from .models import MultiTaskModel
-from .tasks import Task, check_task_names, task_losses
+from .tasks import Task, check_task_names, check_tasks, task_losses
 from .weighting import EqualWeighting, Strategy
 
 
@@ -49,21 +51,31 @@ def _sync(device: torch.device) -> None:
 
 
 def _device_of(model: torch.nn.Module) -> torch.device:
-    """The device holding the model's parameters."""
-    return next(model.parameters()).device
+    """The device holding the model's parameters (a clear error for a model without any)."""
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module (e.g. mc.HardSharing(...)), got {type(model).__name__}.")
+    parameter = next(model.parameters(), None)
+    if parameter is None:
+        raise ValueError(f"model {type(model).__name__} has no parameters: there is nothing to train or to place "
+                         "on a device. Give it a trunk and task heads, e.g. mc.HardSharing(mc.MLP(...), tasks).")
+    return parameter.device
 
 
 @torch.no_grad()
 def evaluate(model: MultiTaskModel, tasks: Sequence[Task], data: MultiTaskData,
              batch_size: int = 4096) -> Evaluation:
     """Each task's mean loss and metric on a whole split (model in eval mode, no gradients)."""
+    batch_size = whole("batch_size", batch_size)
+    if len(data) == 0:
+        raise ValueError(f"evaluate needs a non-empty split, got data with 0 samples (tasks {data.tasks}).")
+    tasks = check_tasks(tasks)
     was_training = model.training
     model.eval()
     data = data.to(_device_of(model))
     outputs: dict[str, list[torch.Tensor]] = {}
     for batch in minibatches(data, batch_size, shuffle=False):
         predictions = model(batch.x)
-        check_task_names(list(tasks), predictions, "model's predictions")
+        check_task_names(tasks, predictions, "model's predictions")
         for name, prediction in predictions.items():
             outputs.setdefault(name, []).append(prediction)
     model.train(was_training)
@@ -75,13 +87,39 @@ def evaluate(model: MultiTaskModel, tasks: Sequence[Task], data: MultiTaskData,
     return Evaluation(loss, metric)
 
 
-def _check_finite(losses: dict[str, torch.Tensor], epoch: int, step: int) -> None:
-    """Stop with a clear message when a task's loss becomes NaN or infinite."""
-    values = torch.stack([loss.detach() for loss in losses.values()])
-    if not bool(torch.isfinite(values).all()):
-        bad = {t: float(v) for t, v in zip(losses, values) if not math.isfinite(float(v))}
+# How often `fit` looks at its device-side record of non-finite losses: reading it waits for the GPU,
+# so it happens every CHECK_EVERY steps and at the end of each epoch, not after every step.
+CHECK_EVERY = 50
+# A task whose mean training loss over an epoch exceeds DIVERGENCE_FACTOR times its loss on the first
+# batch (the untrained model's) has diverged: `fit` warns, naming the task and the epoch.
+DIVERGENCE_FACTOR = 100.0
+
+
+class _NonFinite:
+    """Remembers, on the device, the first step at which each task's loss became NaN or infinite."""
+
+    def __init__(self, tasks: list[str], device: torch.device):
+        self.tasks = tasks
+        self.step = torch.zeros(len(tasks), dtype=torch.long, device=device)   # 0: finite so far
+        self.value = torch.zeros(len(tasks), device=device)
+        self.checked = 0                                                        # last step checked
+
+    def update(self, values: torch.Tensor, step: int) -> None:
+        """Record this step's non-finite losses (no host synchronization)."""
+        new = ~torch.isfinite(values) & (self.step == 0)
+        self.step = torch.where(new, step, self.step)
+        self.value = torch.where(new, values, self.value)
+
+    def check(self, epoch: int, step: int) -> None:
+        """Stop with a clear message if a loss became non-finite since the last check (one synchronization)."""
+        first, self.checked = self.checked + 1, step
+        if not bool(self.step.any()):
+            return
+        at = int(self.step[self.step > 0].min())
+        bad = [(t, float(v)) for t, s, v in zip(self.tasks, self.step.tolist(), self.value.tolist()) if s == at]
         raise FloatingPointError(
-            f"Loss of task(s) {list(bad)} became {list(bad.values())} in epoch {epoch} (step {step}). "
+            f"Loss of task(s) {[t for t, _ in bad]} became {[v for _, v in bad]} in epoch {epoch} "
+            f"(step {at}, checked over steps {first}-{step}). "
             "Training diverged: try a smaller learning rate, check the targets for NaN, or rescale them.")
 
 
@@ -107,7 +145,8 @@ def fit(model: MultiTaskModel, tasks: Sequence[Task], train: MultiTaskData,
     A `penalty(model)` (a scalar, e.g. λ·Ω of `regularization`) is added to the objective each step:
     its gradient is added to whatever gradient the strategy wrote, so it works with every strategy.
     """
-    tasks = list(tasks)
+    tasks = _check_fit_arguments(tasks, strategy, epochs, batch_size, lr, weight_decay, strategy_lr, eval_every,
+                                 seed, train, val)
     strategy = strategy if strategy is not None else EqualWeighting()
     device = _device_of(model)
     train = train.to(device)
@@ -117,8 +156,10 @@ def fit(model: MultiTaskModel, tasks: Sequence[Task], train: MultiTaskData,
         groups.append({"params": list(strategy.parameters()), "lr": strategy_lr or lr, "weight_decay": 0.0})
     optimizer = torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay)
     generator = torch.Generator().manual_seed(seed)
+    names = [t.name for t in tasks]
     history = History()
     best_loss, best_state = math.inf, None
+    non_finite, first_losses, diverged = _NonFinite(names, device), None, False
     _sync(device)
     start = time.perf_counter()
     bar = tqdm(range(1, epochs + 1), desc=desc, disable=not progress, leave=False)
@@ -126,7 +167,7 @@ def fit(model: MultiTaskModel, tasks: Sequence[Task], train: MultiTaskData,
     for epoch in bar:
         model.train()
         loss_sums = torch.zeros(len(tasks), device=device)
-        weight_sums: dict[str, float] = {}
+        weight_sums: dict[str, torch.Tensor | float] = {}   # stays on the device: no float(w) per step
         n_batches = 0
         for batch in minibatches(train, batch_size, generator=generator):
             step += 1
@@ -135,24 +176,39 @@ def fit(model: MultiTaskModel, tasks: Sequence[Task], train: MultiTaskData,
             else:
                 predictions, features = model(batch.x), None
             losses = task_losses(tasks, predictions, batch.y)
-            _check_finite(losses, epoch, step)
+            values = torch.stack([l.detach() for l in losses.values()])
+            non_finite.update(values, step)
+            if step % CHECK_EVERY == 0:
+                non_finite.check(epoch, step)
             optimizer.zero_grad(set_to_none=True)
-            weights = strategy.backward(losses, model, features)
+            try:
+                weights = strategy.backward(losses, model, features)
+            except (ValueError, RuntimeError):
+                non_finite.check(epoch, step)       # a non-finite loss is the likelier cause: say which
+                raise
             if penalty is not None:
                 _add_penalty_gradient(penalty(model))
             optimizer.step()
-            loss_sums += torch.stack([l.detach() for l in losses.values()]) * len(batch)
+            loss_sums += values * len(batch)
+            first_losses = values if first_losses is None else first_losses
             for t, w in weights.items():
-                weight_sums[t] = weight_sums.get(t, 0.0) + float(w)
+                weight_sums[t] = weight_sums.get(t, 0.0) + (w.detach() if torch.is_tensor(w) else w)
             n_batches += 1
-        train_loss = {t.name: float(v) / len(train) for t, v in zip(tasks, loss_sums)}
+        non_finite.check(epoch, step)
+        train_loss = dict(zip(names, (loss_sums / len(train)).tolist()))    # one synchronization per epoch
+        if not diverged:
+            diverged = _warn_if_diverged(train_loss, dict(zip(names, first_losses.tolist())), epoch)
         strategy.end_epoch(train_loss)
         record = {"epoch": epoch, "train_loss": train_loss,
-                  "weights": {t: w / n_batches for t, w in weight_sums.items()}}
+                  "weights": {t: float(w) / n_batches for t, w in weight_sums.items()}}
         if val is not None and (epoch % eval_every == 0 or epoch == epochs):
             result = evaluate(model, tasks, val)
             record["val_loss"], record["val_metric"] = result.loss, result.metric
             total = sum(result.loss.values())
+            if not math.isfinite(total):
+                raise FloatingPointError(
+                    f"Validation loss became {result.loss} in epoch {epoch} while the training losses "
+                    f"{train_loss} are finite: check the validation targets for NaN or infinity.")
             if restore_best and total < best_loss:
                 best_loss, history.best_epoch = total, epoch
                 best_state = copy.deepcopy(model.state_dict())
@@ -163,3 +219,36 @@ def fit(model: MultiTaskModel, tasks: Sequence[Task], train: MultiTaskData,
     _sync(device)
     history.time_s = time.perf_counter() - start
     return history
+
+
+def _warn_if_diverged(train_loss: dict[str, float], first: dict[str, float], epoch: int) -> bool:
+    """Warn (and return True) when a task's epoch-mean training loss grew DIVERGENCE_FACTOR-fold over its first batch's."""
+    grown = {t: v for t, v in train_loss.items() if v > DIVERGENCE_FACTOR * first[t] > 0}
+    for t, v in grown.items():
+        warnings.warn(f"Task {t!r}: the mean training loss of epoch {epoch} is {v:.3g}, more than "
+                      f"{DIVERGENCE_FACTOR:g}× its first batch's {first[t]:.3g}. Training is diverging: "
+                      "try a smaller learning rate or rescale the targets.", RuntimeWarning, stacklevel=3)
+    return bool(grown)
+
+
+def _check_fit_arguments(tasks: Sequence[Task], strategy: object, epochs: object, batch_size: object, lr: object,
+                         weight_decay: object, strategy_lr: object, eval_every: object, seed: object,
+                         train: MultiTaskData, val: MultiTaskData | None) -> list[Task]:
+    """Refuse the arguments of `fit` that would train nothing, divide by zero or fail deep inside PyTorch."""
+    tasks = check_tasks(tasks)
+    if isinstance(strategy, type):
+        raise TypeError(f"strategy={strategy.__name__} is a class; pass an instance, e.g. "
+                        f"strategy={strategy.__name__}(...).")
+    if strategy is not None and not isinstance(strategy, Strategy):
+        raise TypeError(f"strategy must be a mc.Strategy (e.g. mc.EqualWeighting()), got {type(strategy).__name__}.")
+    whole("epochs", epochs), whole("batch_size", batch_size), whole("eval_every", eval_every)
+    whole("seed", seed, minimum=0)
+    positive("lr", lr), positive("weight_decay", weight_decay, zero=True)
+    if strategy_lr is not None:
+        positive("strategy_lr", strategy_lr)
+    for name, data in (("train", train), ("val", val)):
+        if data is not None and not isinstance(data, MultiTaskData):
+            raise TypeError(f"{name} must be a mc.MultiTaskData, got {type(data).__name__}.")
+        if data is not None and len(data) == 0:
+            raise ValueError(f"{name} has 0 samples: fit needs at least one.")
+    return tasks

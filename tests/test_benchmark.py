@@ -84,6 +84,37 @@ def test_command_writes_both_files(tmp_path, capsys):
     assert "| equal |" in capsys.readouterr().out
 
 
+def test_command_writes_each_row_as_it_arrives(tmp_path, monkeypatch):
+    """A failure after the first run leaves that run's row in both files: nothing already trained is lost."""
+    real = benchmark.train_method
+
+    def fail_on_mgda(problem, name, *args, **kwargs):
+        if name == "MGDA":
+            raise RuntimeError("out of memory, say")
+        return real(problem, name, *args, **kwargs)
+
+    monkeypatch.setattr(benchmark, "train_method", fail_on_mgda)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        benchmark.main(["--data", "synthetic", "--setting", "cpu", "--seeds", "0", "--methods", "STL", "equal",
+                        "MGDA", "--epochs", "1", "--device", "cpu", "--out", str(tmp_path)])
+    with open(tmp_path / "benchmark_synthetic.csv") as f:
+        assert [r["method"] for r in csv.DictReader(f)] == ["STL", "equal"]
+    assert "| equal |" in (tmp_path / "benchmark_synthetic.md").read_text()
+
+
+def test_command_overwrites_its_own_files_only_with_force(tmp_path, capsys):
+    argv = ["--data", "synthetic", "--setting", "cpu", "--seeds", "0", "--methods", "equal", "--epochs", "1",
+            "--device", "cpu", "--out", str(tmp_path)]
+    benchmark.main(argv)
+    (tmp_path / "benchmark_synthetic.md").write_text("edited")
+    with pytest.raises(SystemExit):
+        benchmark.main(argv)
+    assert (tmp_path / "benchmark_synthetic.md").read_text() == "edited"
+    assert "--force" in capsys.readouterr().err
+    benchmark.main(argv + ["--force"])
+    assert "| equal |" in (tmp_path / "benchmark_synthetic.md").read_text()
+
+
 def test_scale_weights_by_hand():
     # the best constant prediction's training loss: label entropy for "c" (labels 1:3), variance 5 for "r"
     data = mc.MultiTaskData(torch.zeros(4, 3), {"c": torch.tensor([0, 1, 1, 1]), "r": torch.tensor([1.0, 3.0, 5.0, 7.0])})
@@ -113,13 +144,13 @@ def test_clear_errors():
         benchmark.load_problem("adult", setting="tpu")
     with pytest.raises(ValueError, match="at least one seed"):
         benchmark.run_benchmark("synthetic", ["equal"], [], 1)
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="lr must be a finite number > 0, got -1.0"):
         benchmark.run_benchmark("synthetic", ["equal"], [0], 1, lr=-1.0)
     with pytest.raises(ValueError, match="no classification task"):
         benchmark.METHODS["DTP"](benchmark.load_problem("synthetic"), 0)
     assert "DTP" not in benchmark.available_methods("synthetic") and "DTP" in benchmark.available_methods("adult")
-    with pytest.raises(ValueError, match="Unknown data set 'mnist'"):
-        benchmark.main(["--data", "mnist"])
+    with pytest.raises(SystemExit, match="2"):
+        benchmark.main(["--data", "mnist"])              # argparse: usage and exit code 2 (test_bad_inputs.py)
 
 
 def test_cpu_runs_pin_the_threads_and_restore_them():

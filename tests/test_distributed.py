@@ -71,6 +71,31 @@ def test_a_hung_run_times_out_and_is_stopped():
         distributed.launch(2, timeout=0.5)
 
 
+def test_a_failing_rank_reports_its_own_traceback(tmp_path):
+    """torch ≥ 2.2 prefixes worker lines with "[rankN]:"; the error carries the failing rank's traceback, not only
+    torchrun's ChildFailedError."""
+    script = tmp_path / "fail.py"
+    script.write_text("import datetime\nimport torch.distributed as dist\n"
+                      "dist.init_process_group('gloo', timeout=datetime.timedelta(seconds=30))\n"
+                      "def broken_step():\n    raise ValueError('rank 1 broke on purpose')\n"
+                      "if dist.get_rank() == 1:\n    broken_step()\ndist.barrier()\n")
+    with pytest.raises(RuntimeError) as info:
+        distributed._torchrun([str(script)], 2, timeout=120)
+    message = str(info.value)
+    assert "Rank 1 failed first" in message
+    assert "in broken_step" in message and "ValueError: rank 1 broke on purpose" in message
+    assert "[rank1]:" not in message.split("Last lines")[0]
+
+
+def test_failing_rank_traceback_from_a_log():
+    log = ("[rank0]: Traceback (most recent call last):\n[rank0]: RuntimeError: Connection closed by peer\n"
+           "[rank1]: Traceback (most recent call last):\n[rank1]:   File \"x.py\", line 3, in step\n"
+           "[rank1]: KeyError: 'b'\nRoot Cause (first observed failure):\n[0]:\n  rank      : 1 (local_rank: 1)\n")
+    text = distributed._failing_rank_traceback(log)
+    assert text.startswith("Rank 1 failed first") and "KeyError: 'b'" in text and "Connection closed" not in text
+    assert distributed._failing_rank_traceback("no ranks here") == ""
+
+
 def test_a_failing_run_reports_its_output():
     with pytest.raises(RuntimeError, match="(?s)failed.*nonsense"):
         distributed.launch(2, steps=1, device="nonsense")   # the ranks fail: no such device

@@ -159,3 +159,56 @@ def test_clock_on_a_cpu_counts_this_process_cpu_time():
     time.sleep(0.2)                                        # sleeping uses no CPU time
     idle = mc.clock(cpu) - start
     assert busy > 0 and idle < 0.05, (busy, idle)
+
+
+def test_fit_reads_the_non_finite_record_every_check_every_steps(two_regression_tasks, tiny_regression, monkeypatch):
+    """No host synchronization per step: the device-side record is read every CHECK_EVERY steps and at each epoch's end."""
+    from mtl_course import train as train_module
+    calls = []
+    real = train_module._NonFinite.check
+    monkeypatch.setattr(train_module, "CHECK_EVERY", 5)
+    monkeypatch.setattr(train_module._NonFinite, "check", lambda self, epoch, step: (calls.append(step),
+                                                                                     real(self, epoch, step)))
+    mc.fit(small_model(two_regression_tasks), two_regression_tasks, tiny_regression.train, epochs=2, batch_size=16,
+           progress=False)                                   # 256 samples: 16 steps per epoch
+    assert calls == [5, 10, 15, 16, 20, 25, 30, 32]
+
+
+def test_nan_under_a_gradient_method_names_task_and_step(two_regression_tasks, tiny_regression):
+    """A gradient method that refuses NaN gradients still yields fit's message naming the task, epoch and step."""
+    train = tiny_regression.train
+    bad = mc.MultiTaskData(train.x, {"a": train.y["a"], "b": train.y["b"].clone()})
+    bad.y["b"][:] = float("nan")
+    with pytest.raises(FloatingPointError, match=r"\['b'\] became \[nan\] in epoch 1 \(step 1, checked over steps 1-1\)"):
+        mc.fit(small_model(two_regression_tasks), two_regression_tasks, bad, strategy=GradientAggregation(mc.mgda),
+               epochs=1, progress=False)
+
+
+class TensorWeights(mc.LossWeighting):
+    """Weights returned as device tensors: fit sums them on the device and records their mean as floats."""
+
+    def combine(self, losses):
+        w = torch.tensor([0.5, 2.0], device=next(iter(losses.values())).device)
+        return (w * torch.stack(list(losses.values()))).sum(), dict(zip(losses, w))
+
+
+def test_weights_and_losses_are_recorded_as_floats_on_every_device(two_regression_tasks, tiny_regression, device):
+    model = small_model(two_regression_tasks).to(device)
+    history = mc.fit(model, two_regression_tasks, tiny_regression.train, tiny_regression.val, strategy=TensorWeights(),
+                     epochs=2, batch_size=100, progress=False)
+    record = history.records[-1]
+    assert record["weights"] == {"a": pytest.approx(0.5), "b": pytest.approx(2.0)}
+    assert all(type(v) is float for key in ("weights", "train_loss", "val_loss") for v in record[key].values())
+    by_hand = mc.evaluate(model, two_regression_tasks, tiny_regression.val).loss
+    assert record["val_loss"] == pytest.approx(by_hand)
+
+
+def test_divergence_warning_compares_the_epoch_mean_with_the_first_batch(two_regression_tasks, tiny_regression):
+    with pytest.warns(RuntimeWarning, match=r"Task '[ab]': the mean training loss of epoch 2 is .* first batch's"):
+        mc.fit(small_model(two_regression_tasks), two_regression_tasks, tiny_regression.train, epochs=3, lr=1e6,
+               progress=False)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                       # an ordinary run stays silent
+        mc.fit(small_model(two_regression_tasks), two_regression_tasks, tiny_regression.train, epochs=3,
+               progress=False)

@@ -38,6 +38,14 @@ def load_adult_rows() -> list[list[str]]:
     return rows
 
 
+def _check_fractions(fractions: tuple[float, float]) -> None:
+    """Refuse training and validation fractions that leave a split empty or overlap."""
+    if len(fractions) != 2 or not all(isinstance(f, (int, float)) and 0 < f < 1 for f in fractions) \
+            or sum(fractions) >= 1:
+        raise ValueError(f"fractions must be (train, validation), each in (0, 1) with a sum below 1 so that the "
+                         f"test split keeps the rest, got {fractions!r} (e.g. (0.7, 0.15)).")
+
+
 def adult(tasks: tuple[str, ...] = ("income", "hours"), standardize_hours: bool = True,
           fractions: tuple[float, float] = (0.7, 0.15), seed: int = SPLIT_SEED,
           device: torch.device | str = "cpu") -> Splits:
@@ -48,6 +56,9 @@ def adult(tasks: tuple[str, ...] = ("income", "hours"), standardize_hours: bool 
     of its own); fnlwgt (a sampling weight) and education (the same as education-num) are left out,
     and so is every column that gives a chosen task's answer away (see LEAKS).
     """
+    if isinstance(tasks, str):
+        raise TypeError(f"tasks must be a tuple of task names, got the string {tasks!r}; write tasks=({tasks!r},).")
+    _check_fractions(fractions)
     unknown = [t for t in tasks if t not in TASKS]
     if unknown or not tasks:
         raise ValueError(f"Unknown Adult task(s) {unknown}; choose from {TASKS}.")

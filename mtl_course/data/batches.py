@@ -7,6 +7,8 @@ from typing import Iterator, NamedTuple
 import torch
 from torch import Tensor
 
+from ..arguments import whole
+
 
 @dataclass
 class MultiTaskData:
@@ -16,6 +18,11 @@ class MultiTaskData:
     y: dict[str, Tensor]
 
     def __post_init__(self) -> None:
+        if not isinstance(self.x, Tensor) or self.x.dim() == 0:
+            raise TypeError(f"MultiTaskData: x must be a tensor of shape (N, ...), got {type(self.x).__name__} "
+                            f"{tuple(getattr(self.x, 'shape', ()))}.")
+        if not isinstance(self.y, dict) or not all(isinstance(v, Tensor) for v in self.y.values()):
+            raise TypeError(f"MultiTaskData: y must be a dict {{task name: target tensor}}, got {type(self.y).__name__}.")
         for task, target in self.y.items():
             if len(target) != len(self.x):
                 raise ValueError(f"Task {task!r} has {len(target)} targets for {len(self.x)} inputs.")
@@ -65,6 +72,7 @@ class Splits(NamedTuple):
 def minibatches(data: MultiTaskData, batch_size: int, shuffle: bool = True,
                 generator: torch.Generator | None = None) -> Iterator[MultiTaskData]:
     """Yield minibatches by (shuffled) index: for data this small, faster than a DataLoader."""
+    whole("batch_size", batch_size)
     n = len(data)
     order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
     order = order.to(data.x.device)

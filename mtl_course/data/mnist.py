@@ -9,6 +9,7 @@ import gzip
 import numpy as np
 import torch
 
+from ..arguments import whole
 from .batches import MultiTaskData, Splits
 from .files import verified_path
 
@@ -63,6 +64,8 @@ def multimnist(n_train: int = 12_000, n_val: int = 2_000, n_test: int = 4_000, s
     two splits. Pools, validation and test pairs are the same for every `seed`; `seed` draws the
     training pairs, so runs with different seeds see different training sets of the same size.
     """
+    for name, value in (("n_train", n_train), ("n_val", n_val), ("n_test", n_test)):
+        whole(name, value, minimum=1)
     images, labels = load_mnist_digits()
     pools = digit_pools()
     fixed = np.random.default_rng(POOL_SEED + 1)

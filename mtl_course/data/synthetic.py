@@ -6,7 +6,14 @@ import math
 import torch
 from torch import Tensor
 
+from ..arguments import positive, whole
 from .batches import MultiTaskData, Splits
+
+
+def _check_sizes(**sizes: object) -> None:
+    """Refuse sample counts and dimensions below 1 (a negative n_train would move test rows into training)."""
+    for name, value in sizes.items():
+        whole(name, value, minimum=1)
 
 
 def _split(data: MultiTaskData, n_train: int, n_val: int) -> Splits:
@@ -53,6 +60,11 @@ def correlated_regression(p: float, n_train: int = 10_000, n_val: int = 2_000, n
     and stays fixed across `seed`, which draws only the samples and the noise.
     """
     _check_correlation(p)
+    _check_sizes(n_train=n_train, n_val=n_val, n_test=n_test, d=d)
+    whole("m", m, minimum=0)   # m = 0: no sine terms, y_t = w_tᵀx
+    if d < 2:
+        raise ValueError(f"d must be at least 2 (two orthonormal task directions), got d = {d}.")
+    positive("noise", noise, zero=True)
     g = torch.Generator().manual_seed(structure_seed)
     u, _ = torch.linalg.qr(torch.randn(d, 2, generator=g))  # two orthonormal columns
     u1, u2 = u[:, 0], u[:, 1]
@@ -88,6 +100,8 @@ def low_rank_regression(n_tasks: int = 20, n_train: int = 100, n_val: int = 100,
     """
     if not 0.0 <= rho <= 1.0 or math.isnan(rho):
         raise ValueError(f"The shared fraction rho must lie in [0, 1], got rho = {rho}.")
+    _check_sizes(n_tasks=n_tasks, n_train=n_train, n_val=n_val, n_test=n_test, d=d, k=k)
+    positive("noise", noise, zero=True)
     n_shared = round(rho * k)
     g = torch.Generator().manual_seed(structure_seed)
     shared = torch.randn(d, n_shared, generator=g) / math.sqrt(d)
@@ -110,6 +124,8 @@ def grouped_regression(group_sizes: tuple[int, ...] = (2, 2), n_train: int = 100
     """
     if not group_sizes or any(int(s) != s or s < 1 for s in group_sizes):
         raise ValueError(f"group_sizes must be positive whole numbers of tasks, got {group_sizes}.")
+    _check_sizes(n_train=n_train, n_val=n_val, n_test=n_test, d=d, k=k)
+    positive("noise", noise, zero=True)
     g = torch.Generator().manual_seed(structure_seed)
     bases = [torch.randn(d, k, generator=g) / math.sqrt(d) for _ in group_sizes]
     basis = torch.stack([b for b, size in zip(bases, group_sizes) for _ in range(size)])   # (T, d, k)
