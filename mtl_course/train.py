@@ -11,7 +11,9 @@ import torch
 from tqdm.auto import tqdm
 
 from .data import MultiTaskData, minibatches
+from .data.per_task import PerTaskData, has_missing_labels, masked_task_losses
 from .models import MultiTaskModel
+from .schedules import Schedule, training_batches
 from .tasks import Task, check_task_names, task_losses
 from .weighting import EqualWeighting, Strategy
 
@@ -53,10 +55,27 @@ def _device_of(model: torch.nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
+class _OneTask(torch.nn.Module):
+    """A view of a multi-task model that predicts one task only, to score that task on a data set of its own."""
+
+    def __init__(self, model: MultiTaskModel, name: str):
+        super().__init__()
+        self.model, self.name = model, name
+        self.train(model.training)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {self.name: self.model(x)[self.name]}
+
+
 @torch.no_grad()
-def evaluate(model: MultiTaskModel, tasks: Sequence[Task], data: MultiTaskData,
+def evaluate(model: MultiTaskModel, tasks: Sequence[Task], data: MultiTaskData | PerTaskData,
              batch_size: int = 4096) -> Evaluation:
-    """Each task's mean loss and metric on a whole split (model in eval mode, no gradients)."""
+    """Each task's mean loss and metric on a whole split (model in eval mode, no gradients); per-task data: each on its own set."""
+    if isinstance(data, PerTaskData):
+        check_task_names(list(tasks), data.parts, "per-task data sets")
+        scores = [evaluate(_OneTask(model, t.name), [t], data.parts[t.name], batch_size) for t in tasks]
+        return Evaluation({t.name: s.loss[t.name] for t, s in zip(tasks, scores)},
+                          {t.name: s.metric[t.name] for t, s in zip(tasks, scores)})
     was_training = model.training
     model.eval()
     data = data.to(_device_of(model))
@@ -93,12 +112,13 @@ def _add_penalty_gradient(value: torch.Tensor) -> None:
         value.backward()
 
 
-def fit(model: MultiTaskModel, tasks: Sequence[Task], train: MultiTaskData,
-        val: MultiTaskData | None = None, *, strategy: Strategy | None = None, epochs: int = 10,
+def fit(model: MultiTaskModel, tasks: Sequence[Task], train: MultiTaskData | PerTaskData,
+        val: MultiTaskData | PerTaskData | None = None, *, strategy: Strategy | None = None, epochs: int = 10,
         batch_size: int = 256, lr: float = 1e-3, weight_decay: float = 0.0,
         strategy_lr: float | None = None, eval_every: int = 1, restore_best: bool = False,
         seed: int = 0, progress: bool = True, desc: str = "training",
-        penalty: Callable[[torch.nn.Module], torch.Tensor] | None = None) -> History:
+        penalty: Callable[[torch.nn.Module], torch.Tensor] | None = None,
+        schedule: Schedule | None = None) -> History:
     """Train `model` on `tasks` with Adam and a strategy (default: equal weighting); return the history.
 
     Each epoch visits the training set once in shuffled minibatches (the order is drawn from
@@ -106,6 +126,8 @@ def fit(model: MultiTaskModel, tasks: Sequence[Task], train: MultiTaskData,
     model ends with the weights of the epoch whose summed validation loss was lowest (early stopping).
     A `penalty(model)` (a scalar, e.g. λ·Ω of `regularization`) is added to the objective each step:
     its gradient is added to whatever gradient the strategy wrote, so it works with every strategy.
+    Per-task data (`PerTaskData`, one set per task) is drawn by `schedule` (default `Proportional()`),
+    an epoch being Σₜ nₜ examples; where labels are missing, each task's loss is its `masked_loss`.
     """
     tasks = list(tasks)
     strategy = strategy if strategy is not None else EqualWeighting()
@@ -123,18 +145,19 @@ def fit(model: MultiTaskModel, tasks: Sequence[Task], train: MultiTaskData,
     start = time.perf_counter()
     bar = tqdm(range(1, epochs + 1), desc=desc, disable=not progress, leave=False)
     step = 0
+    losses_of = masked_task_losses if has_missing_labels(train) else task_losses
     for epoch in bar:
         model.train()
         loss_sums = torch.zeros(len(tasks), device=device)
         weight_sums: dict[str, float] = {}
         n_batches = 0
-        for batch in minibatches(train, batch_size, generator=generator):
+        for batch in training_batches(train, batch_size, generator, schedule):
             step += 1
             if strategy.needs_features:
                 predictions, features = model(batch.x, return_features=True)
             else:
                 predictions, features = model(batch.x), None
-            losses = task_losses(tasks, predictions, batch.y)
+            losses = losses_of(tasks, predictions, batch.y)
             _check_finite(losses, epoch, step)
             optimizer.zero_grad(set_to_none=True)
             weights = strategy.backward(losses, model, features)
