@@ -64,9 +64,9 @@ def _toy_sets() -> PerTaskData:
 def check_passes_over(passes_over: Callable[[PerTaskData, Schedule, str, int, int], float]) -> bool:
     """Exercise 11.3: measured passes over one task's set in one epoch of a schedule, against nₜ·pₜ's expectation."""
     exercise = "Exercise 11.3"
-    hint = ("iterate over mc.schedule_batches(data, schedule, batch_size, torch.Generator().manual_seed(seed)); "
-            "in each batch count the rows labelled for `task` (mc.data.is_labelled(batch.y[task]).sum()); "
-            "return the total divided by data.sizes[task].")
+    hint = ("draw one epoch of the schedule's batches with a generator seeded by `seed`; in each batch, count the "
+            "rows that have a label for `task` (mc.data.is_labelled says which); divide the total by the size of "
+            "that task's own set.")
     data = _toy_sets()
     # One epoch is 11,000 examples = 550 batches of 20; the small task gets 550·pₜ of them, i.e. 11·pₜ passes.
     # The tolerances are about 3.5 binomial standard deviations of a sampled schedule's count.
