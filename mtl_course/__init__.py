@@ -52,7 +52,7 @@ from .train import Evaluation, History, evaluate, fit
 from . import distributed
 from .distributed import DistributedGradientAggregation
 from .scaling import TaskSampling
-from .data import PerTaskData, hide_labels, masked_loss, masked_task_losses, split_by_task
+from .data import PartiallyLabelled, PerTaskData, hide_labels, masked_loss, masked_task_losses, split_by_task
 from .metrics import f1, macro_f1
 from . import schedules
 from .schedules import AllTasks, OneTask, Proportional, RoundRobin, Schedule, Temperature, Uniform, schedule_batches

@@ -36,6 +36,7 @@ def test_hide_labels_hides_the_asked_fraction_of_one_task_only(device):
     data = mc.MultiTaskData(torch.zeros(10, 2, device=device),
                             {"a": torch.ones(10, device=device), "b": torch.ones(10, dtype=torch.long, device=device)})
     hidden = mc.hide_labels(data, "b", 0.7, seed=1)
+    assert isinstance(hidden.to(device).subset(slice(0, 5)).only(["b"]), mc.PartiallyLabelled)
     assert int((~is_labelled(hidden.y["b"])).sum()) == 7 and bool(is_labelled(hidden.y["a"]).all())
     assert bool(is_labelled(data.y["b"]).all()), "the original must stay untouched"
     assert hidden.y["b"].device == data.y["b"].device
@@ -213,3 +214,15 @@ def test_f1_refuses_scores_mismatches_and_undefined_cases(device):
         mc.f1(torch.tensor([0, 1, 1], device=device), labels)
     with pytest.raises(ValueError, match="undefined"):
         mc.f1(torch.zeros(2, dtype=torch.long, device=device), torch.zeros(2, dtype=torch.long, device=device))
+
+
+def test_nan_in_ordinary_data_is_still_an_error_but_a_missing_label_in_partially_labelled_data(two_regression_tasks, device):
+    x = torch.randn(16, 4, device=device)
+    y = {"a": x.sum(1), "b": x[:, 0].clone()}
+    y["b"][3] = float("nan")
+    torch.manual_seed(0)
+    model = mc.HardSharing(mc.MLP(4, [8]), two_regression_tasks).to(device)
+    with pytest.raises(FloatingPointError, match="became"):
+        mc.fit(model, two_regression_tasks, mc.MultiTaskData(x, y), epochs=1, progress=False)
+    history = mc.fit(model, two_regression_tasks, mc.PartiallyLabelled(x, y), epochs=1, progress=False)
+    assert all(math.isfinite(v) for v in history.records[0]["train_loss"].values())

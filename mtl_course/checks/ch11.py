@@ -23,8 +23,12 @@ def check_temperature_shares(temperature_shares: Callable[[Tensor, float], Tenso
         ran, result = run(exercise, hint, temperature_shares, torch.tensor(sizes), tau)
         if not ran:
             return False
-        if not (isinstance(result, Tensor) and result.shape == (len(sizes),)):
-            return report(False, exercise, f"return a tensor of {len(sizes)} shares, got {result!r}. " + hint)
+        try:  # a tensor, or any sequence of numbers
+            result = torch.as_tensor(result if isinstance(result, Tensor) else list(result), dtype=torch.float64)
+        except (TypeError, ValueError, RuntimeError):
+            result = None
+        if result is None or result.shape != (len(sizes),):
+            return report(False, exercise, f"return a tensor of {len(sizes)} shares, one per task. " + hint)
         if not bool(torch.isfinite(result).all()):
             return report(False, exercise, f"for sizes {sizes} and τ = {tau:g} you returned {result.tolist()}, "
                                            "which is not finite. " + hint)
@@ -85,3 +89,25 @@ def check_passes_over(passes_over: Callable[[PerTaskData, Schedule, str, int, in
                                            f"{task} task should get about {want:.2f} passes per epoch; you measured "
                                            f"{value:.3g}. " + hint)
     return report(True, exercise, "Uniform sampling shows the small set 5.5 times per epoch: that is where it overfits.")
+
+
+def check_best_f1(best_f1: Callable[[Tensor, Tensor], float]) -> bool:
+    """Exercise 11.4: the highest F1 over the thresholds "positive when score ≥ s", s running over the scores."""
+    exercise = "Exercise 11.4"
+    hint = ("for each distinct score s, predict positive where score ≥ s, count TP, FP and FN against the labels, "
+            "compute 2TP / (2TP + FP + FN), and return the largest value.")
+    cases = [([0.9, 0.8, 0.7, 0.3, 0.2], [1, 0, 1, 1, 0], 6 / 7),   # best at s = 0.3: TP 3, FP 1, FN 0
+             ([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1], 4 / 5),          # best at s = 0.35: TP 2, FP 1, FN 0
+             ([0.5, 0.5, 0.1], [1, 0, 0], 2 / 3),                   # tied scores are decided together
+             ([-2.0, 3.0, 1.0], [0, 1, 1], 1.0)]
+    for scores, labels, want in cases:
+        ran, result = run(exercise, hint, best_f1, torch.tensor(scores), torch.tensor(labels))
+        if not ran:
+            return False
+        value = as_number(result)
+        if value is None:
+            return report(False, exercise, f"return one number (a float or a 0-d tensor), got {result!r}. " + hint)
+        if not math.isclose(value, want, abs_tol=1e-6):  # NaN is never close to anything
+            return report(False, exercise, f"for scores {scores} and labels {labels} the best F1 is {want:.4f}, "
+                                           f"you returned {value:.4g}. " + hint)
+    return report(True, exercise, "Choose the threshold this way on the validation split, never on the test split.")

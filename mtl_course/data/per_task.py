@@ -2,8 +2,8 @@
 
 The joint objective Σₜ αₜ Lₜ(θ; Dₜ) lets every task t have its own data set Dₜ: examples labelled
 for t alone, of a size of their own. `PerTaskData` holds such sets. A missing label is marked in
-the target tensor itself, so every `MultiTaskData` can carry one: `MISSING` (−1) for a class
-index, NaN for a regression target. `masked_loss` is a task's mean loss over the rows that have
+the target tensor itself: `MISSING` (−1) for a class index, NaN for a regression target; a
+`PartiallyLabelled` set (a `MultiTaskData`) says that its marks are meant. `masked_loss` is a task's mean loss over the rows that have
 its label, which is exactly its loss on the labelled subset.
 """
 from __future__ import annotations
@@ -34,7 +34,26 @@ def missing_like(target: Tensor, n: int) -> Tensor:
     return torch.full((n, *target.shape[1:]), fill, dtype=target.dtype, device=target.device)
 
 
-def hide_labels(data: MultiTaskData, task: str, fraction: float, seed: int = 0) -> MultiTaskData:
+class PartiallyLabelled(MultiTaskData):
+    """A `MultiTaskData` whose missing labels are marked on purpose: `fit` trains it with `masked_loss`.
+
+    In an ordinary `MultiTaskData` a NaN target stays what it was, an error that stops training.
+    """
+
+    def to(self, device: torch.device | str) -> PartiallyLabelled:
+        """The same data on `device`, still partially labelled."""
+        return PartiallyLabelled(**vars(MultiTaskData.to(self, device)))
+
+    def subset(self, index: Tensor | slice) -> PartiallyLabelled:
+        """The rows selected by `index`, still partially labelled."""
+        return PartiallyLabelled(**vars(MultiTaskData.subset(self, index)))
+
+    def only(self, tasks: list[str]) -> PartiallyLabelled:
+        """The targets of `tasks` alone, still partially labelled."""
+        return PartiallyLabelled(**vars(MultiTaskData.only(self, tasks)))
+
+
+def hide_labels(data: MultiTaskData, task: str, fraction: float, seed: int = 0) -> PartiallyLabelled:
     """A copy of `data` in which a random `fraction` of `task`'s labels is marked missing (partially labelled data)."""
     if task not in data.y:
         raise KeyError(f"No targets for task {task!r}; this data has {data.tasks}.")
@@ -43,14 +62,14 @@ def hide_labels(data: MultiTaskData, task: str, fraction: float, seed: int = 0) 
     hidden = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:round(fraction * len(data))]
     target = data.y[task].clone()
     target[hidden.to(target.device)] = missing_like(target, 1)[0]
-    return MultiTaskData(data.x, {**data.y, task: target})
+    return PartiallyLabelled(data.x, {**data.y, task: target})
 
 
 def has_missing_labels(data: MultiTaskData | PerTaskData) -> bool:
-    """True when some target of `data` is missing: training on it needs `masked_loss`."""
+    """True when `data` has missing labels by design (per-task sets, or `PartiallyLabelled`): train it with `masked_loss`."""
     if isinstance(data, PerTaskData):
         return len(data.parts) > 1 or any(has_missing_labels(part) for part in data.parts.values())
-    return any(not bool(is_labelled(target).all()) for target in data.y.values())
+    return isinstance(data, PartiallyLabelled)
 
 
 def masked_loss(task: Task, prediction: Tensor, target: Tensor) -> Tensor:
