@@ -7,7 +7,7 @@ One module per idea, in the order the chapters introduce them:
     tasks           what a task is: kind, output size, loss, metric                   (chapter 0)
     train           fit and evaluate                                                  (chapter 0)
     plots           learning curves, tables, error bands                              (chapter 0)
-    metrics         accuracy, MSE, AUC, Δm%                                           (chapters 0-1)
+    metrics         accuracy, MSE, AUC, Δm%; F1 and macro F1                          (chapters 0-1, 11)
     models          trunks, heads, single-task models, hard and partial sharing       (chapters 0-2)
     relatedness     gradient cosine, task affinity (TAG), task groupings              (chapter 3)
     widgets         interactive explorers                                             (chapter 3)
@@ -22,6 +22,9 @@ One module per idea, in the order the chapters introduce them:
     benchmark       every method on equal terms: run, summarize, write tables; a command (chapter 9)
     scaling         many tasks: task sampling                                         (chapter 10)
     distributed     data-parallel training with DDP and torchrun                      (chapter 10)
+    data.per_task   one data set per task; missing labels and the loss that masks them (chapter 11)
+    schedules       batch schedules over per-task data: round-robin, proportional,    (chapter 11)
+                    temperature, uniform, all tasks per step
     arguments       checks of the sizes and rates users pass, with errors that name them
     checks          the exercises' checks, one module per notebook
     course          the notebooks as files: setup cell, Colab badges, student copies, nbgrader
@@ -46,6 +49,10 @@ from .relatedness import (GradientCosineProbe, best_grouping, conflict_fraction,
 from .tasks import Task, classification, regression, task_losses
 from .train import Evaluation, History, evaluate, fit
 from .scaling import TaskSampling
+from .data import PartiallyLabelled, PerTaskData, hide_labels, masked_loss, masked_task_losses, split_by_task
+from .metrics import f1, macro_f1
+from . import schedules
+from .schedules import AllTasks, OneTask, Proportional, RoundRobin, Schedule, Temperature, Uniform, schedule_batches
 from .weighting import (DynamicTaskPrioritization, DynamicWeightAverage, EqualWeighting, GradNorm, LossWeighting,
                         RandomLossWeighting, StaticWeighting, Strategy, UncertaintyWeighting)
 

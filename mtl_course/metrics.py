@@ -95,3 +95,40 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
     if len(t) == 0:
         raise ValueError("mean_std needs at least one value, got none.")
     return float(t.mean()), float(t.std()) if len(t) > 1 else 0.0
+
+
+def _f1_of_class(predicted: Tensor, labels: Tensor, positive: int) -> float:
+    """F1 of one class: 2TP / (2TP + FP + FN), the harmonic mean of its precision and recall."""
+    hit, truth = predicted == positive, labels == positive
+    tp = int((hit & truth).sum())
+    wrong = int((hit ^ truth).sum())  # false positives + false negatives
+    if tp + wrong == 0:
+        raise ValueError(f"F1 of class {positive} is undefined: it is neither predicted nor present.")
+    return 2 * tp / (2 * tp + wrong)
+
+
+def _check_classes(predicted: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+    """Predicted classes and labels as flat integer tensors of one length (refuse logits and mismatches)."""
+    if predicted.is_floating_point() or labels.is_floating_point():
+        raise ValueError("F1 takes predicted class indices and labels (integer tensors); for logits pass "
+                         "logits.argmax(dim=-1), for scores (scores > threshold).long().")
+    predicted, labels = predicted.flatten(), labels.flatten()
+    if len(predicted) != len(labels):
+        raise ValueError(f"F1 needs one prediction per label, got {len(predicted)} predictions and {len(labels)} labels.")
+    return predicted, labels
+
+
+def f1(predicted: Tensor, labels: Tensor, positive: int = 1) -> float:
+    """Binary F1 of the `positive` class, 2TP / (2TP + FP + FN): how well the decisions find a (rare) class.
+
+    Unlike AUC, which scores the ranking of the scores, F1 scores the decisions at one threshold:
+    predicting "negative" everywhere gives F1 = 0 however accurate it is on an imbalanced task.
+    """
+    return _f1_of_class(*_check_classes(predicted, labels), positive)
+
+
+def macro_f1(predicted: Tensor, labels: Tensor) -> float:
+    """Macro F1: the mean of each class's F1 over the classes present in the labels or the predictions."""
+    predicted, labels = _check_classes(predicted, labels)
+    classes = torch.unique(torch.cat([predicted, labels])).tolist()
+    return sum(_f1_of_class(predicted, labels, c) for c in classes) / len(classes)

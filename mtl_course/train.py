@@ -13,7 +13,9 @@ from tqdm.auto import tqdm
 
 from .arguments import positive, whole
 from .data import MultiTaskData, minibatches
+from .data.per_task import PerTaskData, has_missing_labels, masked_task_losses
 from .models import MultiTaskModel
+from .schedules import Schedule, training_batches
 from .tasks import Task, check_task_names, check_tasks, task_losses
 from .weighting import EqualWeighting, Strategy
 
@@ -61,14 +63,31 @@ def _device_of(model: torch.nn.Module) -> torch.device:
     return parameter.device
 
 
+class _OneTask(torch.nn.Module):
+    """A view of a multi-task model that predicts one task only, to score that task on a data set of its own."""
+
+    def __init__(self, model: MultiTaskModel, name: str):
+        super().__init__()
+        self.model, self.name = model, name
+        self.train(model.training)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {self.name: self.model(x)[self.name]}
+
+
 @torch.no_grad()
-def evaluate(model: MultiTaskModel, tasks: Sequence[Task], data: MultiTaskData,
+def evaluate(model: MultiTaskModel, tasks: Sequence[Task], data: MultiTaskData | PerTaskData,
              batch_size: int = 4096) -> Evaluation:
-    """Each task's mean loss and metric on a whole split (model in eval mode, no gradients)."""
+    """Each task's mean loss and metric on a whole split (model in eval mode, no gradients); per-task data: each on its own set."""
     batch_size = whole("batch_size", batch_size)
+    tasks = check_tasks(tasks)
+    if isinstance(data, PerTaskData):
+        check_task_names(tasks, data.parts, "per-task data sets")
+        scores = [evaluate(_OneTask(model, t.name), [t], data.parts[t.name], batch_size) for t in tasks]
+        return Evaluation({t.name: s.loss[t.name] for t, s in zip(tasks, scores)},
+                          {t.name: s.metric[t.name] for t, s in zip(tasks, scores)})
     if len(data) == 0:
         raise ValueError(f"evaluate needs a non-empty split, got data with 0 samples (tasks {data.tasks}).")
-    tasks = check_tasks(tasks)
     was_training = model.training
     model.eval()
     data = data.to(_device_of(model))
@@ -131,12 +150,13 @@ def _add_penalty_gradient(value: torch.Tensor) -> None:
         value.backward()
 
 
-def fit(model: MultiTaskModel, tasks: Sequence[Task], train: MultiTaskData,
-        val: MultiTaskData | None = None, *, strategy: Strategy | None = None, epochs: int = 10,
+def fit(model: MultiTaskModel, tasks: Sequence[Task], train: MultiTaskData | PerTaskData,
+        val: MultiTaskData | PerTaskData | None = None, *, strategy: Strategy | None = None, epochs: int = 10,
         batch_size: int = 256, lr: float = 1e-3, weight_decay: float = 0.0,
         strategy_lr: float | None = None, eval_every: int = 1, restore_best: bool = False,
         seed: int = 0, progress: bool = True, desc: str = "training",
-        penalty: Callable[[torch.nn.Module], torch.Tensor] | None = None) -> History:
+        penalty: Callable[[torch.nn.Module], torch.Tensor] | None = None,
+        schedule: Schedule | None = None) -> History:
     """Train `model` on `tasks` with Adam and a strategy (default: equal weighting); return the history.
 
     Each epoch visits the training set once in shuffled minibatches (the order is drawn from
@@ -144,6 +164,8 @@ def fit(model: MultiTaskModel, tasks: Sequence[Task], train: MultiTaskData,
     model ends with the weights of the epoch whose summed validation loss was lowest (early stopping).
     A `penalty(model)` (a scalar, e.g. λ·Ω of `regularization`) is added to the objective each step:
     its gradient is added to whatever gradient the strategy wrote, so it works with every strategy.
+    Per-task data (`PerTaskData`, one set per task) is drawn by `schedule` (default `Proportional()`),
+    an epoch being Σₜ nₜ examples; where labels are missing, each task's loss is its `masked_loss`.
     """
     tasks = _check_fit_arguments(tasks, strategy, epochs, batch_size, lr, weight_decay, strategy_lr, eval_every,
                                  seed, train, val)
@@ -164,18 +186,19 @@ def fit(model: MultiTaskModel, tasks: Sequence[Task], train: MultiTaskData,
     start = time.perf_counter()
     bar = tqdm(range(1, epochs + 1), desc=desc, disable=not progress, leave=False)
     step = 0
+    losses_of = masked_task_losses if has_missing_labels(train) else task_losses
     for epoch in bar:
         model.train()
         loss_sums = torch.zeros(len(tasks), device=device)
         weight_sums: dict[str, torch.Tensor | float] = {}   # stays on the device: no float(w) per step
         n_batches = 0
-        for batch in minibatches(train, batch_size, generator=generator):
+        for batch in training_batches(train, batch_size, generator, schedule):
             step += 1
             if strategy.needs_features:
                 predictions, features = model(batch.x, return_features=True)
             else:
                 predictions, features = model(batch.x), None
-            losses = task_losses(tasks, predictions, batch.y)
+            losses = losses_of(tasks, predictions, batch.y)
             values = torch.stack([l.detach() for l in losses.values()])
             non_finite.update(values, step)
             if step % CHECK_EVERY == 0:
@@ -247,8 +270,8 @@ def _check_fit_arguments(tasks: Sequence[Task], strategy: object, epochs: object
     if strategy_lr is not None:
         positive("strategy_lr", strategy_lr)
     for name, data in (("train", train), ("val", val)):
-        if data is not None and not isinstance(data, MultiTaskData):
-            raise TypeError(f"{name} must be a mc.MultiTaskData, got {type(data).__name__}.")
+        if data is not None and not isinstance(data, (MultiTaskData, PerTaskData)):
+            raise TypeError(f"{name} must be a mc.MultiTaskData (or mc.PerTaskData), got {type(data).__name__}.")
         if data is not None and len(data) == 0:
             raise ValueError(f"{name} has 0 samples: fit needs at least one.")
     return tasks
