@@ -219,7 +219,7 @@ def _drive_chapter_3(lab: Lab, driver) -> None:
                    if i.text.strip().startswith("Run All Cells")], 10, "Run All Cells in the Run menu")[0].click()
     n_cells = len(_prompts(driver))
     _wait(lambda: all(re.fullmatch(r"\[\d+\]:", p) for p in _prompts(driver)) and _kernel_state(driver) == "idle",
-          900, "every cell to run (each prompt numbered, the kernel idle)")
+          600, "every cell to run (each prompt numbered, the kernel idle)")
     assert len(_prompts(driver)) == n_cells
     assert not _errors_on_page(driver), f"error output after Run All: {_errors_on_page(driver)}"
     gain_before = _gains(driver)
