@@ -1,7 +1,8 @@
 # The course's two commands (README's quick start):
 #   make lab    set up the environment, then open the course in JupyterLab
-#   make test   set up the same environment, then run every test: unit tests, nbval on every notebook and
-#               on every student copy up to its first exercise stub, and the website in a browser
+#   make test   set up the same environment, then run every test in five parts, and print each part's time:
+#               setup, unit tests (student copies included), notebooks (nbval, WORKERS at a time),
+#               site (the website in Chromium), browser (JupyterLab in Chromium)
 # Setup is idempotent: the virtualenv in .venv is created once and reinstalled only when
 # pyproject.toml or constraints.txt change.
 
@@ -12,10 +13,14 @@ STAMP  := $(VENV)/.installed
 NB     ?= notebooks
 BUILD  := _build
 PORT   ?= 8888
+# make test runs WORKERS notebooks (and unit-test files) side by side, one per core of CI's 2-core machine
+# (pytest-xdist; --dist loadfile keeps each notebook on one worker, in one kernel).
+WORKERS ?= 2
+TIMES  := $(BUILD)/test-times.txt
 # Jupyter refuses to start as root (containers, some cloud machines) unless told it may.
 ROOT_OK := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab test test-unit test-notebooks student site browser sync constraints clean
+.PHONY: setup lab test test-unit test-notebooks test-gpu student site browser sync constraints clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,24 +32,62 @@ setup: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --port=$(PORT) $(ROOT_OK) $(LAB_ARGS)
 
-# The notebooks' run keeps their outputs in _build/executed/ (conftest.py); the website test, which
-# pytest runs last, renders those outputs instead of executing every notebook again. Matplotlib gets a
-# font cache of its own: the one in ~/.cache is shared with every other environment, and a stale one
-# prints "findfont" warnings, which the browser test rightly reports as error output on the pages.
-test: $(STAMP) browser
-	rm -rf $(BUILD)/executed $(BUILD)/student
-	$(BIN)/python -m mtl_course.course student --until-first-stub $(BUILD)/student
-	MPLCONFIGDIR=$(CURDIR)/$(BUILD)/matplotlib $(BIN)/python -m pytest tests $(NB) $(BUILD)/student --nbval-lax --nbval-current-env --durations=0
+# make test runs pytest four times, so that the website is built only after every notebook has run:
+#   unit tests  tests/ (the student copies too: each equals its notebook but for the solutions, and its
+#               stubs and checks run there), but not the website's pages or JupyterLab
+#   notebooks   nbval on every notebook, slowest first, each whole in one kernel on one worker;
+#               conftest.py keeps their outputs in _build/executed/ for the website
+#   site        the website built from those outputs, every page loaded in headless Chromium
+#   browser     JupyterLab from `make lab` in headless Chromium: chapter 3 run, its explorer's slider moved
+# Every part runs even when an earlier one fails (the site needs the notebooks, though); the table at
+# the end gives each part's wall time and outcome. Matplotlib gets a font cache of its own: the one in
+# ~/.cache is shared with every other environment, and a stale one prints "findfont" warnings, which the
+# browser tests rightly report as error output on the pages.
+PYTEST := MPLCONFIGDIR=$(CURDIR)/$(BUILD)/matplotlib $(BIN)/python -m pytest
+NBVAL  := --nbval-lax --nbval-current-env -p no:python
+# $(call part,NAME,COMMAND): run one part of make test; append its wall time and outcome to $(TIMES)
+part = start=$$(date +%s); if $(2); then outcome=passed; else outcome=FAILED; failed=1; fi; \
+	printf '%5d s  %-10s %s\n' $$(( $$(date +%s) - start )) '$(1)' $$outcome >> $(TIMES)
+
+test:
+	@mkdir -p $(BUILD) && rm -rf $(BUILD)/executed $(TIMES)
+	@failed=0; begin=$$(date +%s); \
+	$(call part,setup,$(MAKE) --no-print-directory setup browser); \
+	if [ $$failed = 0 ]; then \
+	  $(call part,unit tests,$(PYTEST) -n $(WORKERS) --dist loadfile tests -m "not site and not lab" --durations=10); \
+	  $(call part,notebooks,$(PYTEST) -n $(WORKERS) --dist loadfile $(NB) $(NBVAL) --durations=20); \
+	  if [ $$outcome = passed ]; then \
+	    $(call part,site,$(PYTEST) tests/test_site.py -m site); \
+	  else echo '    - s  site       skipped: it shows the notebooks, and they failed' >> $(TIMES); failed=1; fi; \
+	  $(call part,browser,$(PYTEST) tests/test_lab.py -m lab); \
+	fi; \
+	echo; echo "make test: time per part (wall clock)"; cat $(TIMES); \
+	printf '%5d s  %-10s %s\n' $$(( $$(date +%s) - begin )) 'in all' $$([ $$failed = 0 ] && echo passed || echo FAILED); \
+	exit $$failed
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest tests -m "not site" --durations=10
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile tests -m "not site and not lab" --durations=10
 
 # One notebook: make test-notebooks NB=notebooks/00_getting_started.ipynb
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest $(NB) --nbval-lax --nbval-current-env -p no:python --durations=0
 
+# The GPU check: the unit tests (on the CPU and the GPU) and every notebook in its GPU setting, the
+# notebooks GPU_WORKERS at a time (one kernel each), with each notebook's time at the end. It runs in the
+# current Python (PYTHON), with the torch that is already there (Colab's, say): the course and its test
+# tools are installed without constraints.txt, so pip keeps that torch. MTL_SETTING=gpu asks for the GPU
+# setting even where mc.gpu_setting would not find a GPU by itself.
+GPU_WORKERS ?= auto
+test-gpu:
+	$(PYTHON) -m pip install --quiet -e ".[test]"
+	MTL_SETTING=gpu $(PYTHON) -m pytest -n $(GPU_WORKERS) --dist loadfile tests -m "not site and not lab" --durations=10
+	MTL_SETTING=gpu $(PYTHON) -m pytest -n $(GPU_WORKERS) --dist loadfile $(NB) $(NBVAL) --durations=20
+
+# Student copies in student/ (or OUT=folder). Copies already there are kept (they hold the student's
+# work) and only missing ones are written; ARGS=--force overwrites them.
+OUT ?= student
 student: $(STAMP)
-	$(BIN)/python -m mtl_course.course student
+	$(BIN)/python -m mtl_course.course student $(OUT)$(if $(ARGS), $(ARGS))
 
 # The course website in _build/site/_build/html (executes any notebook that `make test` has not run).
 site: $(STAMP)

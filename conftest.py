@@ -5,9 +5,17 @@
   passed, write it with its outputs to _build/executed/, so that the website (mtl_course/site.py) shows the very
   run that the tests checked instead of executing every notebook a second time.
 - Run the tests marked `site` (they build the website from those outputs) after everything else.
+- Start the slowest notebooks first, so that with pytest-xdist (`-n 2 --dist loadfile`, one notebook
+  per worker at a time, as `make test` runs them) the workers finish at about the same time.
+
+All of this works under pytest-xdist: a notebook runs whole on one worker, which keeps its outputs;
+the times reach the main process with each test's report. `make test` builds the website in a second
+pytest run, after every notebook has passed (`notebooks_kept_this_run` then reads _build/executed/).
 """
 from __future__ import annotations
 
+import math
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -15,15 +23,42 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent
 EXECUTED = ROOT / "_build" / "executed"
+GUIDE = ROOT / "notebooks" / "README.md"
+KEPT_BY = "nbval"  # metadata mark of a notebook that a test run executed and kept (not the site itself)
+CACHE_KEY = "mtl_course/notebook_seconds"
 
 _notebook_seconds: dict[str, float] = defaultdict(float)
 _cells_passed: dict[object, int] = defaultdict(int)
-_kept: set[str] = set()
+_notebook_failed: set[str] = set()
 
 
-def pytest_collection_modifyitems(items: list) -> None:
-    """Move the website tests to the end, after the notebooks whose outputs they render."""
-    items.sort(key=lambda item: item.get_closest_marker("site") is not None)
+def pytest_configure(config) -> None:
+    """Keep the collection order when pytest-xdist hands out whole files (it would sort them by test count)."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def expected_seconds(config) -> dict[str, float]:
+    """Each notebook's last run time: this machine's last run (pytest's cache), else the instructor's guide's table."""
+    guide = GUIDE.read_text(encoding="utf-8") if GUIDE.exists() else ""
+    seconds = {name: float(s) for name, s in re.findall(r"\]\((\d\d_\w+\.ipynb)\) \|.*\| (\d+) s \|", guide)}
+    cache = getattr(config, "cache", None)  # absent with -p no:cacheprovider
+    seconds.update(cache.get(CACHE_KEY, {}) if cache else {})
+    return seconds
+
+
+def pytest_collection_modifyitems(config, items: list) -> None:
+    """Order the run: notebooks slowest first (a new one, of unknown time, before all), other tests after
+    them, and the website tests last, after the notebooks whose outputs they render."""
+    seconds = expected_seconds(config)
+
+    def key(item) -> tuple:
+        path = Path(str(item.fspath))
+        notebook = path.suffix == ".ipynb"
+        return (item.get_closest_marker("site") is not None, not notebook,
+                -seconds.get(path.name, math.inf) if notebook else 0.0)
+
+    items.sort(key=key)  # stable: the cells of a notebook keep their order
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -50,14 +85,24 @@ def _write_executed(notebook) -> None:
     path = Path(str(notebook.fspath))
     if path.parent.name == "notebooks":
         EXECUTED.mkdir(parents=True, exist_ok=True)
+        notebook.nb.metadata["mtl_course"] = {"kept_by": KEPT_BY}
         nbformat.write(notebook.nb, EXECUTED / path.name)
-        _kept.add(path.name)
 
 
 @pytest.fixture(scope="session")
 def notebooks_kept_this_run() -> set[str]:
-    """The notebooks that this pytest run executed under nbval and kept in _build/executed/."""
-    return _kept
+    """The notebooks that a test run executed under nbval and kept in _build/executed/ with their current code:
+    this run's notebooks (in `make test`, the first of its two pytest runs), which the site must not execute again."""
+    from mtl_course.course import NOTEBOOKS, load, source
+
+    code = lambda nb: [source(c) for c in nb["cells"] if c["cell_type"] == "code"]
+    kept = set()
+    for path in EXECUTED.glob("*.ipynb"):
+        ran, current = load(path), NOTEBOOKS / path.name
+        if ran.get("metadata", {}).get("mtl_course", {}).get("kept_by") == KEPT_BY and current.exists() \
+                and code(ran) == code(load(current)):
+            kept.add(path.name)
+    return kept
 
 
 def pytest_runtest_logreport(report) -> None:
@@ -65,6 +110,17 @@ def pytest_runtest_logreport(report) -> None:
     path = report.nodeid.split("::")[0]
     if path.endswith(".ipynb"):
         _notebook_seconds[path] += report.duration
+        if report.failed:
+            _notebook_failed.add(path)
+
+
+def pytest_sessionfinish(session) -> None:
+    """Remember each notebook's time in pytest's cache (main process only), to start the slowest first next time."""
+    if _notebook_seconds and getattr(session.config, "cache", None) and not hasattr(session.config, "workerinput"):
+        seconds = session.config.cache.get(CACHE_KEY, {})
+        seconds.update({Path(path).name: round(s, 1) for path, s in _notebook_seconds.items()
+                        if path not in _notebook_failed})  # a failed notebook stopped early: its time is no guide
+        session.config.cache.set(CACHE_KEY, seconds)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

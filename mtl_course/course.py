@@ -1,15 +1,17 @@
 """The course's notebooks as files: the standard setup cell, Colab badges, and student copies.
 
-Command line (from the repository root):
-    python -m mtl_course.course student [OUT]   write student copies (solutions removed) to OUT (default: student/)
-    python -m mtl_course.course student --until-first-stub OUT
-                                                the same, each cut after its first exercise stub: what
-                                                `make test` runs under nbval to check a student's copy
-    python -m mtl_course.course nbgrader OUT      write each notebook as an nbgrader assignment, OUT/<name>/<name>.ipynb
-    python -m mtl_course.course sync            rewrite every notebook's setup cell and Colab badge (and the README's) from pyproject.toml
+Command line (from the repository root; each command's --help says more and does nothing else):
+    python -m mtl_course.course student [OUT] [--force]   write student copies (solutions removed) to OUT (default: student/)
+    python -m mtl_course.course nbgrader OUT [--force]    write each notebook as an nbgrader assignment, OUT/<name>/<name>.ipynb
+    python -m mtl_course.course sync                      rewrite every notebook's setup cell and Colab badge (and the README's) from pyproject.toml
+
+`student` and `nbgrader` never overwrite a file that is already there (a student's edited copy is
+their work): they write only the missing ones and name the ones they kept; --force overwrites.
+Neither writes into notebooks/, the course's source.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
@@ -19,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
-CLONE_DIR = "/content/mtl-course"
+CLONE_DIR = "/content/mtl-course"  # where the setup cell clones the course on Colab (MTL_COURSE_DIR overrides it)
 BADGE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]\(([^)]*)\)")
 
 
@@ -49,10 +51,11 @@ def setup_cell(repo: str | None = None) -> str:
 import sys
 if "google.colab" in sys.modules:
     import os, subprocess
-    if not os.path.isdir("{CLONE_DIR}"):
-        subprocess.run(["git", "clone", "--depth", "1", "{repo}", "{CLONE_DIR}"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", "{CLONE_DIR}"], check=True)
-    sys.path.insert(0, "{CLONE_DIR}")'''
+    COURSE_DIR = os.environ.get("MTL_COURSE_DIR", "{CLONE_DIR}")
+    if not os.path.isdir(COURSE_DIR):
+        subprocess.run(["git", "clone", "--depth", "1", "{repo}", COURSE_DIR], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", COURSE_DIR], check=True)
+    sys.path.insert(0, COURSE_DIR)'''
 
 
 def notebook_paths(folder: Path = NOTEBOOKS) -> list[Path]:
@@ -128,14 +131,37 @@ def until_first_stub(notebook: dict) -> dict:
     return copy
 
 
-def write_student_copies(out: Path = ROOT / "student", until_stub: bool = False) -> list[Path]:
-    """Write a student copy of every notebook into `out` (git ignores student/ and _build/)."""
+def check_output_folder(out: Path, argument: str = "out") -> Path:
+    """Refuse an output folder that is, or lies inside, the source notebooks' folder (writing there loses the course)."""
+    resolved = Path(out).resolve()
+    source_folder = NOTEBOOKS.resolve()
+    if resolved == source_folder or source_folder in resolved.parents:
+        where = "is" if resolved == source_folder else "lies inside"
+        raise ValueError(f"{argument}={str(out)!r} {where} the course's source folder {source_folder}: copies "
+                         f"written there would replace or clutter the instructor's notebooks. "
+                         f"Choose another folder, e.g. student/.")
+    if resolved.exists() and not resolved.is_dir():
+        raise ValueError(f"{argument}={str(out)!r} is a file, not a folder: choose a folder for the copies.")
+    return resolved
+
+
+def _write_missing(copies: list[tuple[dict, Path]], force: bool) -> list[Path]:
+    """Write each (notebook, target) whose target does not exist yet (every one with `force`); the paths written."""
     written = []
-    for path in notebook_paths():
-        target = out / path.name
-        save((until_first_stub if until_stub else student_copy)(load(path)), target)
-        written.append(target)
+    for notebook, target in copies:
+        if force or not target.exists():
+            save(notebook, target)
+            written.append(target)
     return written
+
+
+def write_student_copies(out: Path = ROOT / "student", force: bool = False) -> list[Path]:
+    """Write a student copy of every notebook into `out` (git ignores student/ and _build/); the paths written.
+
+    A copy that is already there is the student's work: it is kept unless `force` is True.
+    """
+    out = check_output_folder(out)
+    return _write_missing([(student_copy(load(path)), out / path.name) for path in notebook_paths()], force)
 
 
 def nbgrader_copy(notebook: dict) -> dict:
@@ -159,14 +185,13 @@ def nbgrader_copy(notebook: dict) -> dict:
     return copy
 
 
-def write_nbgrader_assignments(out: Path) -> list[Path]:
-    """Write every notebook as an nbgrader assignment: out/<name>/<name>.ipynb (out is nbgrader's source/)."""
-    written = []
-    for path in notebook_paths():
-        target = out / path.stem / path.name
-        save(nbgrader_copy(load(path)), target)
-        written.append(target)
-    return written
+def write_nbgrader_assignments(out: Path, force: bool = False) -> list[Path]:
+    """Write every notebook as an nbgrader assignment, out/<name>/<name>.ipynb (out is nbgrader's source/); the paths written.
+
+    An assignment that is already there (perhaps edited by the instructor) is kept unless `force` is True.
+    """
+    out = check_output_folder(out)
+    return _write_missing([(nbgrader_copy(load(path)), out / path.stem / path.name) for path in notebook_paths()], force)
 
 
 def sync(path: Path, repo: str | None = None) -> bool:
@@ -194,26 +219,62 @@ def sync_readme(path: Path = ROOT / "README.md", repo: str | None = None) -> boo
     return new != text
 
 
+def _report(written: list[Path], targets: list[Path]) -> None:
+    """Say which files a command wrote and which it kept because they were there already."""
+    for path in written:
+        print(f"wrote {path}")
+    kept = [path for path in targets if path not in written]
+    for path in kept:
+        print(f"kept  {path} (already there; --force overwrites it, and its edits are lost)")
+    if kept:
+        print(f"{len(written)} written, {len(kept)} kept.")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: student, nbgrader and sync, each with its own --help."""
+    main_parser = argparse.ArgumentParser(prog="python -m mtl_course.course",
+                                          description="The course's notebooks as files: student copies, "
+                                                      "nbgrader assignments, setup cells and Colab badges.")
+    commands = main_parser.add_subparsers(dest="command", required=True, metavar="{student,nbgrader,sync}")
+    keep = ("Files that are already there are kept (a student's or instructor's edits are their work): only the "
+            "missing ones are written, so a rerun after `git pull` adds new chapters. --force overwrites them all.")
+    student = commands.add_parser("student", help="write student copies (every solution replaced by a stub)",
+                                  description="Write a student copy of every notebook: each solution replaced "
+                                              "by `raise NotImplementedError()`, outputs cleared. " + keep)
+    student.add_argument("out", nargs="?", type=Path, default=ROOT / "student",
+                         help="folder for the copies (default: student/ in the repository; never notebooks/)")
+    student.add_argument("--force", action="store_true", help="overwrite copies that are already there")
+    student.set_defaults(usage=student)
+    nbgrader = commands.add_parser("nbgrader", help="write every notebook as an nbgrader assignment",
+                                   description="Write every notebook as an nbgrader assignment, "
+                                               "OUT/<name>/<name>.ipynb, with nbgrader's cell metadata. " + keep)
+    nbgrader.add_argument("out", type=Path, help="nbgrader's source/ folder (never notebooks/)")
+    nbgrader.add_argument("--force", action="store_true", help="overwrite assignments that are already there")
+    nbgrader.set_defaults(usage=nbgrader)
+    sync = commands.add_parser("sync", help="rewrite every notebook's setup cell and Colab badge from pyproject.toml",
+                        description="Rewrite every notebook's setup cell and Colab badge, and the README's "
+                                    "badge, from pyproject.toml's [project.urls] Repository.")
+    sync.set_defaults(usage=sync)
+    return main_parser
+
+
 def main(argv: list[str]) -> int:
-    """Command-line entry point (see the module docstring)."""
-    if argv[:1] == ["student"]:
-        until_stub = "--until-first-stub" in argv
-        rest = [a for a in argv[1:] if a != "--until-first-stub"]
-        out = Path(rest[0]) if rest else ROOT / "student"
-        for path in write_student_copies(out, until_stub):
-            print(f"wrote {path}")
-        return 0
-    if argv[:1] == ["nbgrader"] and len(argv) == 2:
-        for path in write_nbgrader_assignments(Path(argv[1])):
-            print(f"wrote {path}")
-        return 0
-    if argv[:1] == ["sync"]:
-        for path in notebook_paths():
-            print(f"{'updated' if sync(path) else 'unchanged'} {path.relative_to(ROOT)}")
-        print(f"{'updated' if sync_readme() else 'unchanged'} README.md")
-        return 0
-    print(__doc__)
-    return 2
+    """Command-line entry point (see the module docstring); argparse exits with 0 after --help, 2 on bad input."""
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "student":
+            targets = [check_output_folder(args.out) / p.name for p in notebook_paths()]
+            _report(write_student_copies(args.out, args.force), targets)
+        elif args.command == "nbgrader":
+            targets = [check_output_folder(args.out) / p.stem / p.name for p in notebook_paths()]
+            _report(write_nbgrader_assignments(args.out, args.force), targets)
+        else:
+            for path in notebook_paths():
+                print(f"{'updated' if sync(path) else 'unchanged'} {path.relative_to(ROOT)}")
+            print(f"{'updated' if sync_readme() else 'unchanged'} README.md")
+    except ValueError as error:
+        args.usage.error(str(error))  # usage and message on stderr, exit status 2
+    return 0
 
 
 if __name__ == "__main__":
