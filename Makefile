@@ -20,7 +20,7 @@ TIMES  := $(BUILD)/test-times.txt
 # Jupyter refuses to start as root (containers, some cloud machines) unless told it may.
 ROOT_OK := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab test test-unit test-notebooks test-gpu student site browser sync constraints clean
+.PHONY: setup lab test test-unit test-notebooks test-gpu student site site-instructors browser sync constraints clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -89,9 +89,14 @@ OUT ?= student
 student: $(STAMP)
 	$(BIN)/python -m mtl_course.course student $(OUT)$(if $(ARGS), $(ARGS))
 
-# The course website in _build/site/_build/html (executes any notebook that `make test` has not run).
+# The course website for students (no solutions) in _build/site/_build/html (executes any notebook that
+# `make test` has not run).
 site: $(STAMP)
 	$(BIN)/python -m mtl_course.site
+
+# The instructors' edition (solutions folded, the instructor's guide) in _build/site-instructors/_build/html
+site-instructors: $(STAMP)
+	$(BIN)/python -m mtl_course.site --instructors
 
 # The browser test needs Chromium and its WebDriver. As root on Debian/Ubuntu (CI) they are
 # installed here; elsewhere install them yourself, or the browser test is skipped (fails when CI=true).
