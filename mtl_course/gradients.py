@@ -123,15 +123,28 @@ def _scale(gram: np.ndarray) -> float:
 # ---------------------------------------------------------------------------------------------
 
 def _affine_min_norm(gram: np.ndarray) -> np.ndarray:
-    """The μ with Σμ = 1 (signs free) minimizing ‖Σ μₛ pₛ‖²: the min-norm point of the points' affine hull."""
+    """The μ with Σμ = 1 (signs free) minimizing ‖Σ μₛ pₛ‖²: the min-norm point of the points' affine hull.
+
+    Its KKT system is solved with the points scaled to unit length (so that gradients of very
+    different sizes do not lose the small ones to rounding), by least squares where it is singular.
+    """
     n = len(gram)
-    kkt = np.block([[gram, np.ones((n, 1))], [np.ones((1, n)), np.zeros((1, 1))]])
+    scale = 1.0 / np.sqrt(np.maximum(np.diag(gram), 1e-300))
+    kkt = np.block([[gram * np.outer(scale, scale), scale[:, None]], [scale[None, :], np.zeros((1, 1))]])
     rhs = np.concatenate([np.zeros(n), [1.0]])
-    return np.linalg.lstsq(kkt, rhs, rcond=None)[0][:n]
+    try:
+        solution = np.linalg.solve(kkt, rhs)
+    except np.linalg.LinAlgError:
+        solution = np.full(n + 1, np.nan)
+    if not np.isfinite(solution).all() or np.abs(kkt @ solution - rhs).max() > 1e-9:
+        solution = np.linalg.lstsq(kkt, rhs, rcond=None)[0]
+    return solution[:n] * scale
 
 
 def _min_norm_point(gram: np.ndarray, max_iter: int, tol: float) -> tuple[np.ndarray, bool]:
-    """Convex weights of the min-norm point of the hull of points given by their Gram matrix, and whether it converged.
+    """Convex weights of the min-norm point x of the hull of points given by their Gram matrix, and whether it converged.
+
+    It stops when every point p has pᵀx ≥ ‖x‖² − tol·‖p‖·‖x‖, or when rounding stops the progress.
 
     Wolfe's algorithm ("Finding the nearest point in a polytope", Math. Programming 1976): keep a
     corral of points whose affine min-norm point lies inside their hull; add the point most opposed
@@ -139,29 +152,37 @@ def _min_norm_point(gram: np.ndarray, max_iter: int, tol: float) -> tuple[np.nda
     ends after finitely many steps with the exact point, where Frank–Wolfe only approaches it.
     """
     T = len(gram)
+    norms = np.sqrt(np.maximum(np.diag(gram), 1e-300))
     lam = np.zeros(T)
     lam[int(np.argmin(np.diag(gram)))] = 1.0
+    xx = float(lam @ gram @ lam)
     for _ in range(max_iter):
-        x_p = gram @ lam                             # pᵢᵀx
-        j = int(np.argmin(x_p))
-        if lam @ x_p - x_p[j] <= tol or lam[j] > 0:  # no point lies beyond x: x is the min-norm point
+        beyond = (xx - gram @ lam) / norms           # (‖x‖² − pᵢᵀx)/‖pᵢ‖: how far x is from pᵢ's side
+        j = int(np.argmax(beyond))
+        if beyond[j] <= tol * np.sqrt(max(xx, 0.0)) or lam[j] > 0:   # no point lies beyond x: x is the min-norm point
             return lam, True
         support = np.flatnonzero(lam > 0).tolist() + [j]
-        while True:                                  # Wolfe's minor cycle
+        new = lam
+        for _ in range(len(support)):                # Wolfe's minor cycle: each pass drops a point or ends
             mu = _affine_min_norm(gram[np.ix_(support, support)])
-            current = lam[support]
-            if mu.min() > 1e-14:
-                lam = np.zeros(T)
-                lam[support] = mu
+            current = new[support]
+            if mu.min() > 0:
+                new = np.zeros(T)
+                new[support] = mu
                 break
-            falling = mu <= 1e-14
-            theta = float(np.min(current[falling] / (current[falling] - mu[falling])))
-            current = current + theta * (mu - current)
-            current[falling & (current <= 1e-14 * current.max())] = 0.0
-            lam = np.zeros(T)
-            lam[support] = np.maximum(current, 0.0)
-            lam /= lam.sum()
-            support = np.flatnonzero(lam > 0).tolist()
+            falling = np.flatnonzero(mu <= 0)
+            gap = current[falling] - mu[falling]
+            ratios = np.divide(current[falling], gap, out=np.zeros(len(falling)), where=gap > 0)
+            theta = float(ratios.min())
+            current = np.maximum(current + theta * (mu - current), 0.0)
+            current[falling[int(np.argmin(ratios))]] = 0.0
+            new = np.zeros(T)
+            new[support] = current / current.sum()
+            support = np.flatnonzero(new > 0).tolist()
+        new_xx = float(new @ gram @ new)
+        if new_xx >= xx:                             # no progress left above rounding: lam is as good as it gets
+            return lam, True
+        lam, xx = new, new_xx
     return lam, False
 
 
@@ -170,12 +191,12 @@ def mgda_weights(grads: Tensor, max_iter: int = 1000, tol: float = 1e-12) -> Ten
 
     Sener & Koltun, "Multi-Task Learning as Multi-Objective Optimization", NeurIPS 2018, solve it
     by Frank–Wolfe; this uses Wolfe's exact min-norm-point algorithm on the same Gram matrix, so it
-    stops at the min-norm point d itself: gₜᵀd ≥ ‖d‖² − tol·maxₜ‖gₜ‖² for every task (no task's
-    loss rises to first order), and d = 0 at a Pareto-stationary point. A warning says when
+    stops at the min-norm point d itself: gₜᵀd ≥ ‖d‖² − tol·‖gₜ‖·‖d‖ for every task (no task's
+    loss rises to first order, up to rounding), and d = 0 at a Pareto-stationary point. A warning says when
     `max_iter` corral changes were not enough.
     """
     gram = _gram(grads, "mgda")
-    alpha, converged = _min_norm_point(gram, max_iter, tol * _scale(gram))
+    alpha, converged = _min_norm_point(gram, max_iter, tol)
     if not converged:
         warnings.warn(f"mgda: the min-norm point did not converge in max_iter = {max_iter} steps; "
                       "the direction may raise a task's loss.", RuntimeWarning, stacklevel=2)
@@ -322,8 +343,10 @@ def cagrad_weights(grads: Tensor, c: float = 0.5, max_iter: int = 1000, tol: flo
     g0_g = gram.mean(axis=1)                       # gₜᵀg₀
     g0_norm = np.sqrt(max(g0_g.mean(), 0.0))
     k = c * g0_norm                                # c‖g₀‖
-    hull_min, _ = _min_norm_point(gram, max_iter, tol * scale)
-    if k > 0 and hull_min @ gram @ hull_min <= 1e-12 * scale:     # 0 is in the hull
+    hull_min, _ = _min_norm_point(gram, max_iter, tol)
+    # 0 is in the hull up to rounding: the min-norm point x = Σλₜgₜ cancels to ‖x‖ ≤ 1e-6·Σλₜ‖gₜ‖
+    # (its squared norm, computed from the Gram matrix, is exact only to about 1e-16·(Σλₜ‖gₜ‖)²)
+    if k > 0 and hull_min @ gram @ hull_min <= 1e-12 * (hull_min @ np.sqrt(np.diag(gram))) ** 2:
         weights = _conflict_free_projection(gram, max_iter, tol * scale)
         step = weights - 1.0 / T
         if np.sqrt(max(step @ gram @ step, 0.0)) <= k * (1 + 1e-9):   # within the ball: optimal
@@ -366,8 +389,9 @@ def imtl_g_weights(grads: Tensor) -> Tensor:
     paper's form can flip d to −g there), a zero gradient (its task is left out, α = 0: it has no
     direction), duplicates. Two differences from the paper, both to keep every task improving:
     where Σ βₜ/‖gₜ‖ < 0, Σα = 1 would make the equal projection negative (every loss rises), so
-    α is scaled to Σα = −1 instead; and with more tasks than independent gradients (no exact
-    solution) α is the least-squares one, whose projections are only nearly equal.
+    α is scaled to Σα = −1 instead; and where no exact solution exists (more tasks than independent
+    gradients, 0 in their convex hull) α is the least-squares one, whose projections differ and
+    can be negative, or 0 where no task can get a positive projection (two opposite gradients).
     """
     gram = _gram(grads, "imtl_g")
     norms = np.sqrt(np.diag(gram))
@@ -378,7 +402,13 @@ def imtl_g_weights(grads: Tensor) -> Tensor:
         cosine = gram[np.ix_(live, live)] / np.outer(n, n)
         beta = np.linalg.pinv(cosine, rcond=1e-12, hermitian=True) @ np.ones(len(n))
         alpha[live] = beta / n
-        alpha /= abs(alpha.sum()) if alpha.sum() != 0 else 1.0
+        total = alpha.sum()
+        # no direction has a positive projection on any task (e.g. two opposite gradients): Cβ ≈ 0,
+        # or Σα ≈ 0 and Σα = ±1 would blow the update up; then the update is 0
+        if np.abs(cosine @ beta).max() <= 1e-8 or abs(total) <= 1e-12 * np.abs(alpha).sum():
+            alpha[:] = 0.0
+        else:
+            alpha /= abs(total)
     return torch.as_tensor(alpha, dtype=grads.dtype, device=grads.device)
 
 
