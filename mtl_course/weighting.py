@@ -298,7 +298,8 @@ class DynamicTaskPrioritization(LossWeighting):
             self.average_kpi = kpi
         else:
             self.average_kpi = self.smoothing * self.average_kpi + (1 - self.smoothing) * kpi
-        weights = focal_weight(self.average_kpi, self.gammas.to(loss.device, loss.dtype))
+        gamma = self.gamma if isinstance(self.gamma, float) else self.gammas.to(loss.device, loss.dtype)
+        weights = focal_weight(self.average_kpi, gamma)
         return (weights * loss).sum(), dict(zip(self.tasks, weights.tolist()))
 
 
