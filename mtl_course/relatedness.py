@@ -28,11 +28,20 @@ def _check_square(matrix: Tensor, what: str) -> None:
 
 
 def gradient_cosine(grads: Tensor) -> Tensor:
-    """T×T cosine similarities of the rows of the T×D per-task gradient matrix (0 where a gradient is zero)."""
+    """T×T cosine similarities of the rows of the T×D per-task gradient matrix (0 where a gradient is zero).
+
+    Each row is first divided by its largest |entry|, so the norm cannot overflow or underflow (a
+    float32 row of 3e38s has cosine 1 with its own direction, not 0). NaN or inf is refused.
+    """
     if grads.dim() != 2:
         raise ValueError(f"Expected a T×D matrix of per-task gradients, got shape {tuple(grads.shape)}.")
-    norms = grads.norm(dim=1, keepdim=True)
-    unit = torch.where(norms > 0, grads / norms.clamp_min(torch.finfo(grads.dtype).tiny), torch.zeros_like(grads))
+    if not bool(torch.isfinite(grads).all()):
+        rows = torch.nonzero(~torch.isfinite(grads).all(dim=1)).flatten().tolist()
+        raise ValueError(f"gradient_cosine: the gradients of task row(s) {rows} contain NaN or inf.")
+    largest = grads.abs().amax(dim=1, keepdim=True)
+    scaled = torch.where(largest > 0, grads / largest.clamp_min(torch.finfo(grads.dtype).tiny), torch.zeros_like(grads))
+    norms = scaled.norm(dim=1, keepdim=True)
+    unit = torch.where(norms > 0, scaled / norms.clamp_min(torch.finfo(grads.dtype).tiny), torch.zeros_like(grads))
     return unit @ unit.T
 
 

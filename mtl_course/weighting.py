@@ -53,11 +53,15 @@ class LossWeighting(Strategy):
 
 
 class StaticWeighting(LossWeighting):
-    """Fixed weights: Σₜ wₜ·Lₜ, the weights chosen by hand or by a validation search."""
+    """Fixed weights: Σₜ wₜ·Lₜ, the weights chosen by hand or by a validation search.
+
+    `weights` maps each task's name to its weight ({"income": 1.0, "hours": 0.1}); a bare list is
+    refused, because the order of the losses it would be matched against is not known here.
+    """
 
     def __init__(self, weights: Mapping[str, float] | None = None):
         super().__init__()
-        self.weights = dict(weights) if weights is not None else None
+        self.weights = _check_weights(weights) if weights is not None else None
 
     def combine(self, losses: dict[str, Tensor]) -> tuple[Tensor, dict[str, float]]:
         """Σₜ wₜ·Lₜ with wₜ = 1 for every task when no weights were given."""
@@ -79,6 +83,21 @@ class EqualWeighting(StaticWeighting):
 # ---------------------------------------------------------------------------------------------
 # Dynamic loss weighting (chapter 5). Each method keeps the state it needs and gets the rest
 # passed in: the batch's losses and the model in `backward`, the epoch's mean losses in `end_epoch`.
+
+
+def _check_weights(weights: object) -> dict[str, float]:
+    """Refuse static weights that are not a mapping from task name to a finite number >= 0."""
+    if not isinstance(weights, Mapping):
+        raise ValueError(f"StaticWeighting: weights must map each task's name to its weight, e.g. "
+                         f"{{'a': 1.0, 'b': 2.0}}; got {type(weights).__name__} {weights!r}.")
+    checked = {}
+    for task, w in weights.items():
+        if isinstance(w, Tensor) and w.numel() == 1:
+            w = w.item()
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not (0 <= w < float("inf")):
+            raise ValueError(f"StaticWeighting: the weight of task {task!r} must be a finite number >= 0, got {w!r}.")
+        checked[str(task)] = float(w)
+    return checked
 
 
 def _task_names(tasks: Sequence[Task | str]) -> list[str]:
@@ -103,6 +122,12 @@ class UncertaintyWeighting(LossWeighting):
 
     Σₜ Lₜ/(2σₜ²) + log σₜ = Σₜ ½·exp(−sₜ)·Lₜ + ½·sₜ with a learned sₜ = log σₜ² per task. For a
     fixed model the minimum over sₜ is at σₜ² = Lₜ: for an MSE loss, σₜ is the task's RMSE.
+
+    Every task gets this regression (Gaussian) form, classification tasks too. Kendall et al.
+    derive Lₜ/σₜ² + log σₜ = exp(−sₜ)·Lₜ + ½·sₜ for a softmax classifier, whose optimum is
+    σₜ² = 2Lₜ. At either optimum the weight on Lₜ is the same, 1/(2Lₜ); what differs is the σₜ
+    reported (a factor √2) and the path sₜ takes there. One form for all tasks keeps `sigma()`
+    comparable across tasks.
     """
 
     def __init__(self, tasks: Sequence[Task | str], init_log_var: float = 0.0):
@@ -219,28 +244,49 @@ class DynamicWeightAverage(LossWeighting):
         self.history.append(torch.tensor([float(train_losses[t]) for t in self.tasks]))
 
 
-def focal_weight(kpi: Tensor, gamma: float = 2.0) -> Tensor:
+def focal_weight(kpi: Tensor, gamma: float | Tensor = 2.0) -> Tensor:
     """DTP's task priority −(1 − κ)^γ·log κ: large for a task whose KPI κ ∈ (0, 1] is low (a hard task)."""
     kpi = kpi.clamp(1e-6, 1.0)
     return -((1 - kpi) ** gamma) * torch.log(kpi)
 
 
 class DynamicTaskPrioritization(LossWeighting):
-    """Dynamic Task Prioritization (Guo, Haque, Huang, Yeung & Fei-Fei, ECCV 2018): wₜ = FL(κ̄ₜ; γ).
+    """Dynamic Task Prioritization (Guo, Haque, Huang, Yeung & Fei-Fei, ECCV 2018): wₜ = FL(κ̄ₜ; γₜ).
 
     κ̄ₜ is an exponential moving average (factor `smoothing` on the past) of a KPI in (0, 1]. The
     paper uses accuracy-like KPIs; this strategy sees only the losses, so its KPI is κₜ = exp(−Lₜ)
     (for cross-entropy, the geometric-mean probability of the true class), or `kpi(task, loss)`.
+    exp(−MSE) is no such KPI, so without a `kpi` a problem whose tasks are all regression tasks is
+    refused (`applies_to`). `gamma` is one focusing parameter for every task, or a mapping from
+    task name to γₜ (the paper allows one per task).
     """
 
-    def __init__(self, tasks: Sequence[Task | str], gamma: float = 2.0, smoothing: float = 0.9,
-                 kpi: Callable[[str, Tensor], Tensor] | None = None):
+    def __init__(self, tasks: Sequence[Task | str], gamma: float | Mapping[str, float] = 2.0,
+                 smoothing: float = 0.9, kpi: Callable[[str, Tensor], Tensor] | None = None):
         super().__init__()
-        if gamma < 0 or not 0 <= smoothing < 1:
-            raise ValueError(f"DTP needs gamma >= 0 and 0 <= smoothing < 1, got {gamma}, {smoothing}.")
-        self.tasks, self.gamma, self.smoothing = _task_names(tasks), float(gamma), float(smoothing)
+        self.tasks = _task_names(tasks)
+        gammas = dict(gamma) if isinstance(gamma, Mapping) else {t: gamma for t in self.tasks}
+        if set(gammas) != set(self.tasks) or not all(0 <= float(g) < float("inf") for g in gammas.values()):
+            raise ValueError(f"DTP needs gamma >= 0 for each of the tasks {self.tasks}, got gamma = {gamma!r}.")
+        if not 0 <= smoothing < 1:
+            raise ValueError(f"DTP needs 0 <= smoothing < 1, got smoothing = {smoothing}.")
+        if kpi is None and not self.applies_to(tasks):
+            raise ValueError(f"DTP needs an accuracy-like KPI in (0, 1], and the tasks {self.tasks} are all "
+                             "regression tasks (exp(−MSE) is no such KPI): pass kpi=(task, loss) -> KPI, "
+                             "or use another weighting.")
+        self.gamma = float(gamma) if not isinstance(gamma, Mapping) else {t: float(gammas[t]) for t in self.tasks}
+        self.gammas = torch.tensor([float(gammas[t]) for t in self.tasks])   # γₜ in self.tasks order
+        self.smoothing = float(smoothing)
         self.kpi = kpi or (lambda task, loss: torch.exp(-loss))
         self.register_buffer("average_kpi", torch.zeros(0))
+
+    @staticmethod
+    def applies_to(tasks: Sequence[Task | str]) -> bool:
+        """Whether DTP's default KPI exp(−Lₜ) is accuracy-like for these tasks: not when every task is a regression task.
+
+        Tasks given by name only have no known kind and are accepted.
+        """
+        return not all(isinstance(t, Task) and t.kind == "regression" for t in tasks)
 
     def combine(self, losses: dict[str, Tensor]) -> tuple[Tensor, dict[str, float]]:
         """Σₜ FL(κ̄ₜ)·Lₜ after updating the KPIs' moving average with this batch."""
@@ -252,13 +298,18 @@ class DynamicTaskPrioritization(LossWeighting):
             self.average_kpi = kpi
         else:
             self.average_kpi = self.smoothing * self.average_kpi + (1 - self.smoothing) * kpi
-        weights = focal_weight(self.average_kpi, self.gamma)
+        gamma = self.gamma if isinstance(self.gamma, float) else self.gammas.to(loss.device, loss.dtype)
+        weights = focal_weight(self.average_kpi, gamma)
         return (weights * loss).sum(), dict(zip(self.tasks, weights.tolist()))
 
 
 class RandomLossWeighting(LossWeighting):
     """Random Loss Weighting (Lin, Ye, Zhang & Tsang, TMLR 2022): fresh weights every step,
-    T·softmax(z) with z ~ N(0, I), drawn from the strategy's own seeded generator (the sanity baseline)."""
+    T·softmax(z) with z ~ N(0, I), drawn from the strategy's own seeded generator (the sanity baseline).
+
+    The paper's weights are softmax(z), summing to 1; these are T times that, summing to T with mean
+    1 like equal weighting's, so that the same learning rate applies to both.
+    """
 
     def __init__(self, tasks: Sequence[Task | str], seed: int = 0):
         super().__init__()

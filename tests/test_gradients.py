@@ -234,3 +234,83 @@ def test_gradient_aggregation_on_a_model_without_shared_parameters():
     model.zero_grad()
     torch.stack(list(mc.task_losses(tasks, model(x), y).values())).sum().backward()
     assert all(torch.equal(a, p.grad) for a, p in zip(with_method, model.parameters()))
+
+
+# --- the edge cases of issue 15, one test each ---------------------------------------------------
+
+def test_imtl_g_keeps_the_direction_of_proportional_gradients(device):
+    g = torch.tensor([-1.014132766540945, -0.37203293677684834], dtype=torch.float64, device=device)
+    d = imtl_g(torch.stack([g, 3 * g]))
+    assert float(d @ g) > 0 and torch.allclose(d / d.norm(), g / g.norm())   # the paper's form gave −g
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(200):
+        g = torch.randn(50, generator=generator, dtype=torch.float64).to(device)
+        assert float(imtl_g(torch.stack([g, 3 * g])) @ g) > 0
+
+
+def test_imtl_g_leaves_out_a_zero_gradient(device):
+    grads = torch.tensor([[0.0, 0.0], [1.0, 2.0]], device=device)
+    assert torch.allclose(imtl_g(grads), torch.tensor([1.0, 2.0], device=device))   # was [0, 0]
+    assert imtl_g_weights(grads).tolist() == [0.0, 1.0]
+
+
+def test_imtl_g_never_turns_against_every_task():
+    # Σα = 1 with α ∝ C⁻¹1/‖g‖ flips d when Σₜ βₜ/‖gₜ‖ < 0; this matrix is such a case
+    generator = torch.Generator().manual_seed(0)
+    flipped = 0
+    for _ in range(300):
+        grads = torch.randn(4, 6, generator=generator, dtype=torch.float64)
+        grads *= torch.exp(2 * torch.randn(4, 1, generator=generator, dtype=torch.float64))
+        alpha = imtl_g_weights(grads)
+        flipped += float(alpha.sum()) < 0
+        projections = grads @ imtl_g(grads) / grads.norm(dim=1)
+        assert float(projections.min()) > 0 and torch.allclose(projections, projections[0].expand(4))
+    assert flipped > 0, "no case where the paper's normalization would flip d: the test checks nothing"
+
+
+def test_mgda_reaches_the_pareto_stationary_point_and_warns_when_it_cannot():
+    grads = torch.tensor([[0.63, 1.69], [-0.63, -1.69], [0.05, -0.05]], dtype=torch.float64)
+    assert float(mgda(grads).norm()) <= 1e-12                     # was ‖d‖ = 0.026 with g₁·d < 0
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(100):                                          # T = 10, D = 5, one opposite pair
+        grads = torch.randn(10, 5, generator=generator, dtype=torch.float64)
+        grads[1] = -grads[0]
+        assert float(mgda(grads).norm()) <= 1e-12 * float(grads.norm(dim=1).max())
+    grads = random_grads(6, 20, 0)
+    with pytest.warns(RuntimeWarning, match="did not converge in max_iter = 1"):
+        mgda_weights(grads, max_iter=1)
+
+
+def test_cagrad_with_zero_in_the_hull_avoids_every_conflict_where_its_ball_allows():
+    grads = torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.3, 1.0]], dtype=torch.float64)
+    d = cagrad(grads, c=0.5)
+    assert torch.allclose(d, torch.tensor([0.0, 1 / 3], dtype=torch.float64), atol=1e-12)  # g₀ = (0.1, 1/3) had g₂·d < 0
+    assert float((grads @ d).min()) >= -1e-12
+    # the measurement behind the choice: random matrices with an opposite pair (so 0 is in the hull),
+    # where the ball holds a conflict-free direction. The authors' answer g₀ hurts a task; this never does.
+    generator = torch.Generator().manual_seed(1)
+    g0_hurts = checked = 0
+    for _ in range(200):
+        grads = torch.randn(4, 6, generator=generator, dtype=torch.float64)
+        grads[1] = -(0.5 + torch.rand(1, generator=generator, dtype=torch.float64)) * grads[0]
+        g0, d = grads.mean(0), cagrad(grads, c=0.5)
+        if float((d - g0).norm()) < 0.5 * float(g0.norm()) * (1 - 1e-9):   # the projection was in the ball
+            checked += 1
+            g0_hurts += float((grads @ g0).min()) < 0
+            assert float((grads @ d).min()) >= -1e-10 * float(grads.norm(dim=1).max() * d.norm())
+    assert checked >= 20 and g0_hurts == checked, (checked, g0_hurts)
+
+
+def test_cagrad_weights_sum_to_one_plus_c_times_the_norm_ratio():
+    grads = torch.tensor([[1.0, 0.0], [0.0, 3.0]], dtype=torch.float64)
+    weights = cagrad_weights(grads, c=0.5)
+    g0 = grads.mean(0)
+    g_w = (weights - 0.5) @ grads / float((weights - 0.5).sum())         # the dual's g_w, Σw = 1
+    assert float(weights.sum()) == pytest.approx(1 + 0.5 * float(g0.norm() / g_w.norm()))
+    assert float(weights.sum()) == pytest.approx(1.79, abs=0.01)        # not 1 + c = 1.5
+
+
+@pytest.mark.parametrize("method", [mgda, cagrad, imtl_g])
+def test_gram_overflow_is_refused_with_its_own_message(method):
+    with pytest.raises(ValueError, match="overflow float64"):
+        method(torch.tensor([[1e200, 0.0], [0.0, 1.0]], dtype=torch.float64))

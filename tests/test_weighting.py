@@ -149,3 +149,66 @@ def test_bad_settings_are_refused():
     bias_only = mc.HardSharing(torch.nn.Identity(), [mc.regression("a")], feature_dim=4)
     with pytest.raises(ValueError, match="no shared weight matrix"):
         last_shared_layer(bias_only)
+
+
+def test_uncertainty_weight_at_the_optimum_equals_kendalls_classification_form():
+    # Kendall et al.'s classification form exp(−s)·L + ½s has its optimum at σ² = 2L; the package's
+    # regression form ½exp(−s)·L + ½s at σ² = L. The weight each puts on L there is the same, 1/(2L).
+    L = torch.tensor(0.35)
+    s_paper = torch.log(2 * L)                                   # ∂/∂s (exp(−s)L + ½s) = 0
+    assert float(torch.autograd.functional.jacobian(lambda s: torch.exp(-s) * L + 0.5 * s, s_paper)) == pytest.approx(0, abs=1e-7)
+    strategy = mc.UncertaintyWeighting([mc.classification("income", 2)])
+    with torch.no_grad():
+        strategy.log_var.fill_(float(torch.log(L)))               # the package's optimum σ² = L
+    total, weights = strategy.combine({"income": L})
+    (grad,) = torch.autograd.grad(total, strategy.log_var)
+    assert float(grad) == pytest.approx(0.0, abs=1e-7)
+    assert weights["income"] == pytest.approx(float(torch.exp(-s_paper)), rel=1e-6)   # both 1/(2L)
+    assert strategy.sigma()["income"] ** 2 == pytest.approx(float(L), rel=1e-6)        # paper's: 2L
+
+
+def test_random_loss_weighting_is_t_times_the_papers_softmax():
+    strategy = mc.RandomLossWeighting(["a", "b", "c"], seed=3)
+    z = torch.randn(3, generator=torch.Generator().manual_seed(3))
+    weights = torch.tensor(list(strategy.combine({t: torch.tensor(1.0) for t in "abc"})[1].values()))
+    assert torch.allclose(weights / 3, torch.softmax(z, 0))          # the paper's weights sum to 1
+
+
+def test_dtp_takes_one_gamma_per_task_as_the_paper_allows():
+    strategy = mc.DynamicTaskPrioritization(["a", "b"], gamma={"a": 0.0, "b": 1.0}, smoothing=0.0)
+    _, w = strategy.combine(losses_of(math.log(2.0), math.log(4.0)))    # KPIs 0.5 and 0.25
+    assert w == pytest.approx({"a": math.log(2.0), "b": 0.75 * math.log(4.0)})
+    with pytest.raises(ValueError, match="gamma >= 0 for each of the tasks"):
+        mc.DynamicTaskPrioritization(["a", "b"], gamma={"a": 1.0})
+    with pytest.raises(ValueError, match="gamma >= 0"):
+        mc.DynamicTaskPrioritization(["a", "b"], gamma=float("nan"))
+
+
+def test_dtp_refuses_regression_only_tasks_unless_given_a_kpi():
+    regression = [mc.regression("a"), mc.regression("b")]
+    with pytest.raises(ValueError, match=r"DTP needs an accuracy-like KPI.*all regression tasks.*kpi="):
+        mc.DynamicTaskPrioritization(regression)
+    assert not mc.DynamicTaskPrioritization.applies_to(regression)
+    mixed = [mc.classification("a", 2), mc.regression("b")]
+    assert mc.DynamicTaskPrioritization.applies_to(mixed) and mc.DynamicTaskPrioritization(mixed).tasks == ["a", "b"]
+    with_kpi = mc.DynamicTaskPrioritization(regression, kpi=lambda task, loss: 1 / (1 + loss))
+    assert with_kpi.combine(losses_of(1.0, 3.0))[1] == pytest.approx(
+        {"a": -(0.5 ** 2) * math.log(0.5), "b": -(0.75 ** 2) * math.log(0.25)})
+
+
+@pytest.mark.parametrize("weights, match", [
+    ([1.0, 2.0], r"weights must map each task's name to its weight.*got list \[1.0, 2.0\]"),
+    ((1.0, 2.0), r"got tuple"),
+    ({"a": float("nan")}, r"weight of task 'a' must be a finite number >= 0, got nan"),
+    ({"a": -1.0}, r"weight of task 'a' must be a finite number >= 0, got -1.0"),
+    ({"a": "1"}, r"weight of task 'a' must be a finite number >= 0, got '1'"),
+])
+def test_static_weighting_refuses_bad_weights(weights, match):
+    with pytest.raises(ValueError, match=match):
+        mc.StaticWeighting(weights)
+
+
+def test_static_weighting_accepts_numbers_and_scalar_tensors():
+    strategy = mc.StaticWeighting({"a": 1, "b": torch.tensor(0.5)})
+    total, weights = strategy.combine(losses_of(2.0, 4.0))
+    assert weights == {"a": 1.0, "b": 0.5} and float(total) == pytest.approx(4.0)
