@@ -146,8 +146,7 @@ def _stl(problem: Problem, seed: int) -> Method:
 
 
 def _dtp(problem: Problem, seed: int) -> Method:
-    if not any(t.kind == "classification" for t in problem.tasks):
-        raise ValueError(f"DTP needs an accuracy-like KPI, and {problem.name!r} has no classification task.")
+    """DTP with γ = 2; DynamicTaskPrioritization itself refuses a problem without a classification task."""
     return _hard(problem, DynamicTaskPrioritization(problem.tasks, gamma=2.0))
 
 
