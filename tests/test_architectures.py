@@ -54,7 +54,8 @@ def test_shared_parameters_are_those_reached_by_more_than_one_task(arch, device)
 @pytest.mark.parametrize("arch", ["cross_stitch", "attention"])
 def test_image_architectures_give_one_prediction_per_task(arch, device):
     tasks = [mc.classification("left", 10), mc.classification("right", 10)]
-    model = (mc.CrossStitch(small_cnn, tasks) if arch == "cross_stitch" else mc.TaskAttention(small_cnn, tasks)).to(device)
+    model = (mc.CrossStitch(small_cnn, tasks) if arch == "cross_stitch" else mc.TaskAttention(small_cnn, tasks))
+    model.to(device)
     out = model(torch.rand(3, 1, 12, 12, device=device))
     assert {k: tuple(v.shape) for k, v in out.items()} == {"left": (3, 10), "right": (3, 10)}
 
@@ -62,7 +63,8 @@ def test_image_architectures_give_one_prediction_per_task(arch, device):
 def test_cross_stitch_units_start_as_asked_and_identity_gives_independent_networks(device):
     torch.manual_seed(0)
     model = mc.CrossStitch(small_cnn, TASKS, init=(1.0, 0.0)).to(device)
-    assert len(model.mixing_matrices()) == 3 and all(torch.equal(m.cpu(), torch.eye(2)) for m in model.mixing_matrices())
+    matrices = model.mixing_matrices()
+    assert len(matrices) == 3 and all(torch.equal(m.cpu(), torch.eye(2)) for m in matrices)
     assert torch.equal(mc.CrossStitch(small_cnn, TASKS).mixing_matrices()[0], torch.tensor([[0.9, 0.1], [0.1, 0.9]]))
     x = torch.rand(4, 1, 12, 12, device=device)
     out = model(x)

@@ -119,7 +119,8 @@ def test_low_rank_regression_shapes_scale_and_relatedness(device):
     def rank(rho: float) -> int:
         s = mc.low_rank_regression(n_tasks=12, n_train=500, n_val=1, n_test=1, rho=rho, noise=0.0, device=device)
         # in float64 on the CPU: MPS has no float64
-        return int(torch.linalg.matrix_rank(torch.stack([s.train.y[t] for t in s.train.tasks], 1).cpu().double(), rtol=1e-6))
+        targets = torch.stack([s.train.y[t] for t in s.train.tasks], 1).cpu().double()
+        return int(torch.linalg.matrix_rank(targets, rtol=1e-6))
     assert rank(1.0) == 4 and rank(0.0) == 12
     with pytest.raises(ValueError, match="rho"):
         mc.low_rank_regression(rho=1.5)

@@ -272,7 +272,8 @@ def test_imtl_g_never_turns_against_every_task(device):
     flipped = 0
     for _ in range(300):
         grads = torch.randn(4, 6, generator=generator, dtype=torch.float64)
-        grads = (grads * torch.exp(2 * torch.randn(4, 1, generator=generator, dtype=torch.float64))).to(**float64_on(device))
+        grads *= torch.exp(2 * torch.randn(4, 1, generator=generator, dtype=torch.float64))
+        grads = grads.to(**float64_on(device))
         alpha = imtl_g_weights(grads)
         flipped += float(alpha.sum()) < 0
         projections = grads @ imtl_g(grads) / grads.norm(dim=1)
@@ -296,7 +297,8 @@ def test_mgda_reaches_the_pareto_stationary_point_and_warns_when_it_cannot(devic
 def test_cagrad_with_zero_in_the_hull_avoids_every_conflict_where_its_ball_allows(device):
     grads = torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.3, 1.0]], **float64_on(device))
     d = cagrad(grads, c=0.5)
-    assert torch.allclose(d, torch.tensor([0.0, 1 / 3], **float64_on(device)), atol=1e-12)  # g₀ = (0.1, 1/3) had g₂·d < 0
+    # the answer was g₀ = (0.1, 1/3), with g₂·d < 0
+    assert torch.allclose(d, torch.tensor([0.0, 1 / 3], **float64_on(device)), atol=1e-12)
     assert float((grads @ d).min()) >= -1e-12
     # the measurement behind the choice: random matrices with an opposite pair (so 0 is in the hull),
     # where the ball holds a conflict-free direction. The authors' answer g₀ hurts a task; this never does.

@@ -19,7 +19,7 @@ def test_l2_penalty_is_the_summed_squared_frobenius_norm(device):
 
 def test_soft_sharing_penalty_of_two_known_layers(device):
     # layer 1: W_a − W_b = [[1, 0], [0, -2]] → 1 + 4 = 5; layer 2 (bias): [3] → 9
-    layer1 = [torch.tensor([[1.0, 1.0], [1.0, 1.0]], device=device), torch.tensor([[0.0, 1.0], [1.0, 3.0]], device=device)]
+    layer1 = [torch.tensor(w, device=device) for w in ([[1.0, 1.0], [1.0, 1.0]], [[0.0, 1.0], [1.0, 3.0]])]
     layer2 = [torch.tensor([4.0], device=device), torch.tensor([1.0], device=device)]
     assert float(mc.soft_sharing_penalty([layer1, layer2])) == pytest.approx(14.0)
 

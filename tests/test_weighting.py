@@ -11,7 +11,7 @@ from mtl_course.weighting import dwa_weights, focal_weight, gradnorm_targets, la
 
 
 def losses_of(a: float, b: float, grad: bool = False, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
-    return {"a": torch.tensor(a, requires_grad=grad, device=device), "b": torch.tensor(b, requires_grad=grad, device=device)}
+    return {t: torch.tensor(v, requires_grad=grad, device=device) for t, v in (("a", a), ("b", b))}
 
 
 def test_uncertainty_loss_matches_kendall_formula(device):
