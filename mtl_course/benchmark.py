@@ -117,7 +117,7 @@ def scale_weights(problem: Problem) -> dict[str, float]:
     target variance), normalized to sum to T: chapter 4's scale correction, fixed before training."""
     baseline = {}
     for task in problem.tasks:
-        y = problem.data.train.y[task.name]
+        y = problem.data.train.y[task.name].cpu()   # once per run, in float64: MPS has none
         if task.kind == "classification":
             p = torch.bincount(y, minlength=task.out_dim).double() / len(y)
             baseline[task.name] = float(-(p[p > 0] * p[p > 0].log()).sum())

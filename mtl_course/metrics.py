@@ -48,6 +48,8 @@ def auc(scores: Tensor, labels: Tensor) -> float:
                          "a rank needs finite scores.")
     if not bool(((labels == 0) | (labels == 1)).all()):
         raise ValueError(f"auc: labels must be 0 or 1, got the values {labels.unique().tolist()[:5]}.")
+    if scores.device.type == "mps":   # MPS has no float64
+        scores, labels = scores.cpu(), labels.cpu()
     scores, labels = scores.double().flatten(), labels.flatten().bool()
     n_pos, n_neg = int(labels.sum()), int((~labels).sum())
     if n_pos == 0 or n_neg == 0:

@@ -47,6 +47,8 @@ def gradient_cosine(grads: Tensor) -> Tensor:
 
 def conflict_fraction(cosines: Sequence[float] | Tensor) -> float:
     """Fraction of logged steps whose gradient cosine was negative (the tasks' gradients conflicted)."""
+    if isinstance(cosines, Tensor):
+        cosines = cosines.detach().cpu()   # MPS has no float64
     values = torch.as_tensor(cosines, dtype=torch.float64).flatten()
     if values.numel() == 0:
         raise ValueError("conflict_fraction needs at least one logged cosine.")

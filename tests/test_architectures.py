@@ -39,10 +39,10 @@ NO_SHARED_MATRIX = {"soft"}   # GradNorm measures the last shared weight matrix
 
 
 @pytest.mark.parametrize("arch", ARCHITECTURES)
-def test_shared_parameters_are_those_reached_by_more_than_one_task(arch):
+def test_shared_parameters_are_those_reached_by_more_than_one_task(arch, device):
     torch.manual_seed(0)
-    model = ARCHITECTURES[arch]()
-    by_task = reached(model, torch.randn(5, 4))
+    model = ARCHITECTURES[arch]().to(device)
+    by_task = reached(model, torch.randn(5, 4, device=device))
     counts: dict[int, int] = {}
     for ids in by_task.values():
         for i in ids:
@@ -52,22 +52,24 @@ def test_shared_parameters_are_those_reached_by_more_than_one_task(arch):
 
 
 @pytest.mark.parametrize("arch", ["cross_stitch", "attention"])
-def test_image_architectures_give_one_prediction_per_task(arch):
+def test_image_architectures_give_one_prediction_per_task(arch, device):
     tasks = [mc.classification("left", 10), mc.classification("right", 10)]
     model = (mc.CrossStitch(small_cnn, tasks) if arch == "cross_stitch" else mc.TaskAttention(small_cnn, tasks))
-    out = model(torch.rand(3, 1, 12, 12))
+    model.to(device)
+    out = model(torch.rand(3, 1, 12, 12, device=device))
     assert {k: tuple(v.shape) for k, v in out.items()} == {"left": (3, 10), "right": (3, 10)}
 
 
-def test_cross_stitch_units_start_as_asked_and_identity_gives_independent_networks():
+def test_cross_stitch_units_start_as_asked_and_identity_gives_independent_networks(device):
     torch.manual_seed(0)
-    model = mc.CrossStitch(small_cnn, TASKS, init=(1.0, 0.0))
-    assert len(model.mixing_matrices()) == 3 and all(torch.equal(m, torch.eye(2)) for m in model.mixing_matrices())
+    model = mc.CrossStitch(small_cnn, TASKS, init=(1.0, 0.0)).to(device)
+    matrices = model.mixing_matrices()
+    assert len(matrices) == 3 and all(torch.equal(m.cpu(), torch.eye(2)) for m in matrices)
     assert torch.equal(mc.CrossStitch(small_cnn, TASKS).mixing_matrices()[0], torch.tensor([[0.9, 0.1], [0.1, 0.9]]))
-    x = torch.rand(4, 1, 12, 12)
+    x = torch.rand(4, 1, 12, 12, device=device)
     out = model(x)
     for task in TASKS:
-        single = mc.single_task_model(small_cnn(), task)
+        single = mc.single_task_model(small_cnn(), task).to(device)
         with torch.no_grad():
             for p, q in zip(single.trunk.parameters(), model.columns[task.name].parameters()):
                 p.copy_(q)
@@ -78,37 +80,37 @@ def test_cross_stitch_units_start_as_asked_and_identity_gives_independent_networ
     assert all(float(p.grad.abs().sum()) == 0 for p in model.columns["b"].parameters())
 
 
-def test_mmoe_gates_are_distributions_and_one_expert_is_the_shared_bottom():
+def test_mmoe_gates_are_distributions_and_one_expert_is_the_shared_bottom(device):
     torch.manual_seed(0)
-    model = mc.MMoE(lambda: mc.MLP(4, [8]), 3, TASKS, in_dim=4)
-    x = torch.randn(6, 4)
+    model = mc.MMoE(lambda: mc.MLP(4, [8]), 3, TASKS, in_dim=4).to(device)
+    x = torch.randn(6, 4, device=device)
     gates = model.gate_weights(x)
     assert set(gates) == {"a", "b"} and all(g.shape == (6, 3) and bool((g > 0).all()) for g in gates.values())
-    assert all(torch.allclose(g.sum(1), torch.ones(6)) for g in gates.values())
+    assert all(torch.allclose(g.sum(1), torch.ones(6, device=device)) for g in gates.values())
     out, experts = model(x, return_features=True)
     assert experts.shape == (6, 3, 8) and {k: tuple(v.shape) for k, v in out.items()} == {"a": (6, 1), "b": (6, 1)}
     # z_t = Σᵢ g_t,i·f_i(x), by hand
     by_hand = sum(gates["a"][:, i:i + 1] * model.experts[i](x) for i in range(3))
     assert torch.allclose(out["a"], model.heads["a"](by_hand), atol=1e-6)
-    one = mc.MMoE(lambda: mc.MLP(4, [8]), 1, TASKS, in_dim=4)
-    bottom = mc.HardSharing(one.experts[0], TASKS)
+    one = mc.MMoE(lambda: mc.MLP(4, [8]), 1, TASKS, in_dim=4).to(device)
+    bottom = mc.HardSharing(one.experts[0], TASKS).to(device)
     bottom.heads.load_state_dict(one.heads.state_dict())
     for name in ("a", "b"):
         assert torch.allclose(one(x)[name], bottom(x)[name], atol=1e-6)
 
 
-def test_mmoe_gates_read_images_flattened():
+def test_mmoe_gates_read_images_flattened(device):
     tasks = [mc.classification("left", 10), mc.classification("right", 10)]
-    model = mc.MMoE(small_cnn, 2, tasks, in_dim=144)
-    x = torch.rand(3, 1, 12, 12)
+    model = mc.MMoE(small_cnn, 2, tasks, in_dim=144).to(device)
+    x = torch.rand(3, 1, 12, 12, device=device)
     assert torch.allclose(model.gate_weights(x)["left"], torch.softmax(model.gates["left"](x.reshape(3, 144)), -1))
     assert model(x)["right"].shape == (3, 10)
 
 
-def test_attention_masks_lie_in_0_1_and_open_masks_give_hard_sharing():
+def test_attention_masks_lie_in_0_1_and_open_masks_give_hard_sharing(device):
     torch.manual_seed(0)
-    model = mc.TaskAttention(small_cnn, TASKS)
-    x = torch.rand(2, 1, 12, 12)
+    model = mc.TaskAttention(small_cnn, TASKS).to(device)
+    x = torch.rand(2, 1, 12, 12, device=device)
     masks = model.attention(x)
     assert [tuple(m.shape) for m in masks["a"]] == [(2, 4, 6, 6), (2, 8, 3, 3), (2, 16)]
     assert all(bool(((m > 0) & (m < 1)).all()) for m in masks["a"] + masks["b"])
@@ -119,7 +121,7 @@ def test_attention_masks_lie_in_0_1_and_open_masks_give_hard_sharing():
                 layer.bias.fill_(50.0)           # σ(50) = 1 in float32: every mask fully open
     trunk = nn.Sequential(*[m for stage in model.stages for m in stage])
     trunk.out_dim = 16
-    hard = mc.HardSharing(trunk, TASKS)
+    hard = mc.HardSharing(trunk, TASKS).to(device)
     hard.heads.load_state_dict(model.heads.state_dict())
     for name in ("a", "b"):
         assert torch.allclose(model(x)[name], hard(x)[name], atol=1e-6)
@@ -184,11 +186,11 @@ STRATEGIES = {
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
 @pytest.mark.parametrize("arch", ARCHITECTURES)
-def test_every_strategy_trains_every_architecture(arch, strategy, tiny_regression):
+def test_every_strategy_trains_every_architecture(arch, strategy, tiny_regression, device):
     torch.manual_seed(0)
-    model = ARCHITECTURES[arch]()
+    model = ARCHITECTURES[arch]().to(device)
     before = [p.detach().clone() for p in model.parameters()]
-    train = tiny_regression.train.subset(slice(0, 64))
+    train = tiny_regression.train.subset(slice(0, 64)).to(device)
     run = lambda: mc.fit(model, TASKS, train, epochs=1, batch_size=32, strategy=STRATEGIES[strategy](),
                          progress=False)
     if strategy == "mgda_ub" and arch in NO_SHARED_FEATURES:

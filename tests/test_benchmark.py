@@ -115,9 +115,10 @@ def test_command_overwrites_its_own_files_only_with_force(tmp_path, capsys):
     assert "| equal |" in (tmp_path / "benchmark_synthetic.md").read_text()
 
 
-def test_scale_weights_by_hand():
+def test_scale_weights_by_hand(device):
     # the best constant prediction's training loss: label entropy for "c" (labels 1:3), variance 5 for "r"
-    data = mc.MultiTaskData(torch.zeros(4, 3), {"c": torch.tensor([0, 1, 1, 1]), "r": torch.tensor([1.0, 3.0, 5.0, 7.0])})
+    data = mc.MultiTaskData(torch.zeros(4, 3), {"c": torch.tensor([0, 1, 1, 1]),
+                                                "r": torch.tensor([1.0, 3.0, 5.0, 7.0])}).to(device)
     problem = benchmark.Problem("toy", [mc.classification("c", 2), mc.regression("r")], mc.Splits(data, data, data),
                                 lambda: mc.MLP(3, [2]), 3)
     entropy = -(0.25 * math.log(0.25) + 0.75 * math.log(0.75))
@@ -126,13 +127,14 @@ def test_scale_weights_by_hand():
     assert math.isclose(w["c"], 2 * (1 / entropy) / (1 / entropy + 1 / 5.0), rel_tol=1e-9)
 
 
-def test_every_method_builds_and_trains_one_step():
-    problem = benchmark.load_problem("multimnist")   # images: also MMoE's flattening gates
+def test_every_method_builds_and_trains_one_step(device):
+    problem = benchmark.load_problem("multimnist", device=device)   # images: also MMoE's flattening gates
     for name in benchmark.available_methods("multimnist"):
         method = benchmark.METHODS[name](problem, 0)
         small = problem.data.train.subset(slice(0, 64))
-        mc.fit(method.model, problem.tasks, small, strategy=method.strategy, epochs=1, batch_size=64,
-               progress=False, penalty=method.penalty)
+        history = mc.fit(method.model.to(device), problem.tasks, small, strategy=method.strategy, epochs=1,
+                         batch_size=64, progress=False, penalty=method.penalty)
+        assert all(math.isfinite(v) for v in history.records[0]["train_loss"].values()), name
 
 
 def test_clear_errors():

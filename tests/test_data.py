@@ -76,8 +76,9 @@ def test_pairs_use_only_their_pool_and_two_different_digits():
     assert torch.equal(data.y["left"], left % 10) and torch.equal(data.y["right"], right % 10)
 
 
-def test_multimnist_seed_changes_train_only():
-    a, b = mc.multimnist(n_train=100, n_val=50, n_test=50, seed=0), mc.multimnist(n_train=100, n_val=50, n_test=50, seed=1)
+def test_multimnist_seed_changes_train_only(device):
+    a, b = (mc.multimnist(n_train=100, n_val=50, n_test=50, seed=seed, device=device) for seed in (0, 1))
+    assert all(t.device.type == device.type for split in a for t in (split.x, *split.y.values()))
     assert torch.equal(a.val.x, b.val.x) and torch.equal(a.test.y["left"], b.test.y["left"])
     assert not torch.equal(a.train.x, b.train.x)
     assert a.train.x.shape == (100, 1, 36, 36) and 0 <= a.train.x.min() and a.train.x.max() <= 1
@@ -89,43 +90,47 @@ def test_correlation_outside_range_is_refused(p):
         mc.correlated_regression(p, n_train=10)
 
 
-def test_identical_tasks_at_p_one_without_noise():
-    s = mc.correlated_regression(1.0, n_train=50, n_val=10, n_test=10, noise=0.0)
+def test_identical_tasks_at_p_one_without_noise(device):
+    s = mc.correlated_regression(1.0, n_train=50, n_val=10, n_test=10, noise=0.0, device=device)
     assert torch.allclose(s.train.y["t1"], s.train.y["t2"], atol=1e-5)
 
 
-def test_task_weight_vectors_have_cosine_p():
+def test_task_weight_vectors_have_cosine_p(device):
     # without the sine terms (m = 0), y_t = w_tᵀx, so corr(y1, y2) = cos(w1, w2) = p
     for p in (-0.5, 0.0, 0.6):
-        s = mc.correlated_regression(p, n_train=50_000, n_val=10, n_test=10, m=0, noise=0.0)
+        s = mc.correlated_regression(p, n_train=50_000, n_val=10, n_test=10, m=0, noise=0.0, device=device)
         assert abs(mc.label_correlation(s.train) - p) < 0.02
 
 
-def test_structure_fixed_across_seeds():
-    a = mc.correlated_regression(0.5, n_train=20_000, n_val=10, n_test=10, seed=0)
-    b = mc.correlated_regression(0.5, n_train=20_000, n_val=10, n_test=10, seed=1)
+def test_structure_fixed_across_seeds(device):
+    a = mc.correlated_regression(0.5, n_train=20_000, n_val=10, n_test=10, seed=0, device=device)
+    b = mc.correlated_regression(0.5, n_train=20_000, n_val=10, n_test=10, seed=1, device=device)
     assert not torch.equal(a.train.x, b.train.x)
     assert abs(mc.label_correlation(a.train) - mc.label_correlation(b.train)) < 0.03
 
 
-def test_low_rank_regression_shapes_scale_and_relatedness():
-    s = mc.low_rank_regression(n_tasks=12, n_train=30, n_val=20, n_test=4_000, rho=1.0)
+def test_low_rank_regression_shapes_scale_and_relatedness(device):
+    s = mc.low_rank_regression(n_tasks=12, n_train=30, n_val=20, n_test=4_000, rho=1.0, device=device)
     assert s.train.tasks == [f"t{t:02d}" for t in range(12)] and s.train.x.shape == (30, 50)
     ys = torch.stack([s.test.y[t] for t in s.test.tasks], 1)
     assert abs(float(ys.var(0).mean()) - (1 + 0.1 ** 2)) < 0.1  # unit-variance signal plus noise
     # noise-free targets are combinations of tanh features: with rho = 1 every task uses the same
     # k = 4 features, so the n×T target matrix has rank 4; with rho = 0 each task has its own
     def rank(rho: float) -> int:
-        s = mc.low_rank_regression(n_tasks=12, n_train=500, n_val=1, n_test=1, rho=rho, noise=0.0)
-        return int(torch.linalg.matrix_rank(torch.stack([s.train.y[t] for t in s.train.tasks], 1).double(), rtol=1e-6))
+        s = mc.low_rank_regression(n_tasks=12, n_train=500, n_val=1, n_test=1, rho=rho, noise=0.0, device=device)
+        # in float64 on the CPU: MPS has no float64
+        targets = torch.stack([s.train.y[t] for t in s.train.tasks], 1).cpu().double()
+        return int(torch.linalg.matrix_rank(targets, rtol=1e-6))
     assert rank(1.0) == 4 and rank(0.0) == 12
     with pytest.raises(ValueError, match="rho"):
         mc.low_rank_regression(rho=1.5)
 
 
-def test_minibatches_cover_every_row_once():
-    data = mc.MultiTaskData(torch.arange(10.0).unsqueeze(1), {"a": torch.arange(10)})
-    seen = torch.cat([b.y["a"] for b in mc.minibatches(data, 3, generator=torch.Generator().manual_seed(0))])
+def test_minibatches_cover_every_row_once(device):
+    data = mc.MultiTaskData(torch.arange(10.0, device=device).unsqueeze(1), {"a": torch.arange(10, device=device)})
+    batches = list(mc.minibatches(data, 3, generator=torch.Generator().manual_seed(0)))
+    assert all(b.x.device.type == device.type for b in batches)
+    seen = torch.cat([b.y["a"] for b in batches])
     assert sorted(seen.tolist()) == list(range(10))
     with pytest.raises(ValueError, match="targets for 10 inputs"):
         mc.MultiTaskData(torch.zeros(10, 2), {"a": torch.zeros(9)})
@@ -133,8 +138,8 @@ def test_minibatches_cover_every_row_once():
         data.only(["b"])
 
 
-def test_adult_tasks_splits_and_leaks():
-    s = mc.adult(("income", "hours", "never_married"))
+def test_adult_tasks_splits_and_leaks(device):
+    s = mc.adult(("income", "hours", "never_married"), device=device)
     assert [len(p) for p in s] == [22_792, 4_884, 4_885]
     assert set(s.train.y) == {"income", "hours", "never_married"}
     assert 0.2 < float(s.train.y["income"].float().mean()) < 0.3  # about 24 % earn more than 50K

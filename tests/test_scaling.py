@@ -9,11 +9,11 @@ import torch
 import mtl_course as mc
 
 
-def five_task_problem():
-    data = mc.low_rank_regression(n_tasks=5, n_train=32, n_val=4, n_test=4)
+def five_task_problem(device: torch.device | str = "cpu"):
+    data = mc.low_rank_regression(n_tasks=5, n_train=32, n_val=4, n_test=4, device=device)
     tasks = [mc.regression(t) for t in data.train.tasks]
     torch.manual_seed(0)
-    model = mc.HardSharing(mc.MLP(50, [8]), tasks)
+    model = mc.HardSharing(mc.MLP(50, [8]), tasks).to(device)
     return model, tasks, data.train
 
 
@@ -30,8 +30,8 @@ def test_sample_draws_k_distinct_tasks_reproducibly():
     assert len({tuple(d) for d in draws}) > 1, "the subset should change from step to step"
 
 
-def test_backward_is_the_scaled_sum_of_the_sampled_losses_and_heads_of_others_get_no_gradient():
-    model, tasks, data = five_task_problem()
+def test_backward_is_the_scaled_sum_of_the_sampled_losses_and_heads_of_others_get_no_gradient(device):
+    model, tasks, data = five_task_problem(device)
     losses = mc.task_losses(tasks, model(data.x), data.y)
     sampler = mc.TaskSampling(mc.EqualWeighting(), 2, seed=0)
     chosen = mc.TaskSampling(mc.EqualWeighting(), 2, seed=0).sample(list(losses))
@@ -49,16 +49,16 @@ def test_backward_is_the_scaled_sum_of_the_sampled_losses_and_heads_of_others_ge
         assert (head.weight.grad is None) == (name not in chosen)
 
 
-def test_unscaled_sampling_uses_weight_one():
-    model, tasks, data = five_task_problem()
+def test_unscaled_sampling_uses_weight_one(device):
+    model, tasks, data = five_task_problem(device)
     losses = mc.task_losses(tasks, model(data.x), data.y)
     weights = mc.TaskSampling(mc.EqualWeighting(), 3, unbiased=False).backward(losses, model)
     assert sorted(weights.values()) == [0.0, 0.0, 1.0, 1.0, 1.0]
 
 
-def test_unbiased_over_all_subsets_equals_the_full_gradient():
+def test_unbiased_over_all_subsets_equals_the_full_gradient(device):
     """E over uniform k-subsets of (T/k)·Σ_{t∈S} ∇Lₜ = Σₜ ∇Lₜ (each task is in S with probability k/T)."""
-    model, tasks, data = five_task_problem()
+    model, tasks, data = five_task_problem(device)
     losses = mc.task_losses(tasks, model(data.x), data.y)
     names = list(losses)
     grads = []
@@ -71,8 +71,8 @@ def test_unbiased_over_all_subsets_equals_the_full_gradient():
     assert torch.allclose(torch.stack(grads).mean(0), trunk_grad(model), atol=1e-5)
 
 
-def test_wraps_a_gradient_method_and_trains_with_fit():
-    model, tasks, data = five_task_problem()
+def test_wraps_a_gradient_method_and_trains_with_fit(device):
+    model, tasks, data = five_task_problem(device)
     before = mc.evaluate(model, tasks, data).loss
     mc.fit(model, tasks, data, strategy=mc.TaskSampling(mc.GradientAggregation(mc.pcgrad), 2), epochs=30,
            batch_size=32, lr=1e-2, progress=False)

@@ -10,13 +10,14 @@ import torch.nn.functional as F
 import mtl_course as mc
 
 
-def test_task_loss_and_metric_follow_the_kind():
+def test_task_loss_and_metric_follow_the_kind(device):
     digit = mc.classification("digit", 3)
-    logits, labels = torch.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 1.0]]), torch.tensor([0, 1])
-    assert torch.isclose(digit.loss(logits, labels), F.cross_entropy(logits, labels))
+    logits = torch.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 1.0]], device=device)
+    labels = torch.tensor([0, 1], device=device)
+    assert torch.isclose(digit.loss(logits, labels).cpu(), F.cross_entropy(logits.cpu(), labels.cpu()))
     assert digit.metric(logits, labels) == 0.5 and digit.higher_is_better and digit.metric_name == "accuracy"
     price = mc.regression("price")
-    pred, target = torch.tensor([[1.0], [3.0]]), torch.tensor([0.0, 1.0])
+    pred, target = torch.tensor([[1.0], [3.0]], device=device), torch.tensor([0.0, 1.0], device=device)
     assert float(price.loss(pred, target)) == pytest.approx((1 + 4) / 2)
     assert price.metric(pred, target) == pytest.approx(2.5) and not price.higher_is_better
 
@@ -56,14 +57,14 @@ def test_delta_m_by_hand():
         mc.delta_m({"acc": 0.5, "err": 1.0}, {"acc": 0.0, "err": 1.0}, tasks)
 
 
-def test_auc_equals_pairwise_definition():
+def test_auc_equals_pairwise_definition(device):
     g = torch.Generator().manual_seed(0)
     scores = torch.randint(0, 5, (40,), generator=g).float()  # many ties
     labels = torch.rand(40, generator=g) < 0.4
     pos, neg = scores[labels], scores[~labels]
     pairs = [(1.0 if p > n else 0.5 if p == n else 0.0) for p, n in itertools.product(pos, neg)]
-    assert mc.auc(scores, labels) == pytest.approx(sum(pairs) / len(pairs))
-    assert mc.auc(torch.tensor([0.1, 0.9]), torch.tensor([0, 1])) == 1.0
+    assert mc.auc(scores.to(device), labels.to(device)) == pytest.approx(sum(pairs) / len(pairs))
+    assert mc.auc(torch.tensor([0.1, 0.9], device=device), torch.tensor([0, 1], device=device)) == 1.0
 
 
 def test_mean_std():

@@ -10,58 +10,59 @@ import mtl_course as mc
 from mtl_course.weighting import dwa_weights, focal_weight, gradnorm_targets, last_shared_layer
 
 
-def losses_of(a: float, b: float, grad: bool = False) -> dict[str, torch.Tensor]:
-    return {"a": torch.tensor(a, requires_grad=grad), "b": torch.tensor(b, requires_grad=grad)}
+def losses_of(a: float, b: float, grad: bool = False, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
+    return {t: torch.tensor(v, requires_grad=grad, device=device) for t, v in (("a", a), ("b", b))}
 
 
-def test_uncertainty_loss_matches_kendall_formula():
-    strategy = mc.UncertaintyWeighting(["a", "b"])
+def test_uncertainty_loss_matches_kendall_formula(device):
+    strategy = mc.UncertaintyWeighting(["a", "b"]).to(device)
     with torch.no_grad():
-        strategy.log_var.copy_(torch.tensor([0.0, math.log(4.0)]))   # σ² = 1 and 4
-    total, weights = strategy.combine(losses_of(2.0, 8.0))
+        strategy.log_var.copy_(torch.tensor([0.0, math.log(4.0)], device=device))   # σ² = 1 and 4
+    total, weights = strategy.combine(losses_of(2.0, 8.0, device=device))
     # L/(2σ²) + log σ: 2/2 + 0 + 8/8 + log 2
     assert float(total.detach()) == pytest.approx(2.0 + math.log(2.0))
     assert weights == pytest.approx({"a": 0.5, "b": 0.125})
     assert strategy.sigma() == pytest.approx({"a": 1.0, "b": 2.0})
 
 
-def test_uncertainty_optimum_is_sigma_squared_equal_to_the_loss():
-    strategy = mc.UncertaintyWeighting([mc.regression("a"), mc.regression("b")])
+def test_uncertainty_optimum_is_sigma_squared_equal_to_the_loss(device):
+    strategy = mc.UncertaintyWeighting([mc.regression("a"), mc.regression("b")]).to(device)
     with torch.no_grad():
-        strategy.log_var.copy_(torch.log(torch.tensor([3.0, 0.2])))
-    total, _ = strategy.combine(losses_of(3.0, 0.2))
+        strategy.log_var.copy_(torch.log(torch.tensor([3.0, 0.2], device=device)))
+    total, _ = strategy.combine(losses_of(3.0, 0.2, device=device))
     (grad,) = torch.autograd.grad(total, strategy.log_var)
-    assert torch.allclose(grad, torch.zeros(2), atol=1e-6)
+    assert torch.allclose(grad, torch.zeros(2, device=device), atol=1e-6)
 
 
-def test_uncertainty_parameters_are_trained_by_fit(two_regression_tasks, tiny_regression):
+def test_uncertainty_parameters_are_trained_by_fit(two_regression_tasks, tiny_regression, device):
     strategy = mc.UncertaintyWeighting(two_regression_tasks)
     torch.manual_seed(0)
-    model = mc.HardSharing(mc.MLP(4, [16]), two_regression_tasks)
-    mc.fit(model, two_regression_tasks, tiny_regression.train, strategy=strategy, epochs=3,
+    model = mc.HardSharing(mc.MLP(4, [16]), two_regression_tasks).to(device)
+    mc.fit(model, two_regression_tasks, tiny_regression.train.to(device), strategy=strategy, epochs=3,
            strategy_lr=0.05, progress=False)
-    assert not torch.equal(strategy.log_var.detach(), torch.zeros(2))
+    assert strategy.log_var.device.type == device.type
+    assert not torch.equal(strategy.log_var.detach().cpu(), torch.zeros(2))
 
 
-def test_gradnorm_targets_by_hand():
-    norms, losses, initial = torch.tensor([1.0, 3.0]), torch.tensor([1.0, 1.0]), torch.tensor([2.0, 0.5])
+def test_gradnorm_targets_by_hand(device):
+    norms, losses, initial = (torch.tensor(v, device=device) for v in ([1.0, 3.0], [1.0, 1.0], [2.0, 0.5]))
     # loss ratios 0.5 and 2, mean 1.25 → relative inverse training rates 0.4 and 1.6; mean norm 2
-    assert torch.allclose(gradnorm_targets(norms, losses, initial, alpha=1.0), torch.tensor([0.8, 3.2]))
-    assert torch.allclose(gradnorm_targets(norms, losses, initial, alpha=2.0), torch.tensor([0.32, 5.12]))
-    assert torch.allclose(gradnorm_targets(norms, losses, initial, alpha=0.0), torch.tensor([2.0, 2.0]))
+    assert torch.allclose(gradnorm_targets(norms, losses, initial, alpha=1.0).cpu(), torch.tensor([0.8, 3.2]))
+    assert torch.allclose(gradnorm_targets(norms, losses, initial, alpha=2.0).cpu(), torch.tensor([0.32, 5.12]))
+    assert torch.allclose(gradnorm_targets(norms, losses, initial, alpha=0.0).cpu(), torch.tensor([2.0, 2.0]))
 
 
-def small_model(tasks, seed: int = 0) -> mc.HardSharing:
+def small_model(tasks, seed: int = 0, device: torch.device | str = "cpu") -> mc.HardSharing:
     torch.manual_seed(seed)
-    return mc.HardSharing(mc.MLP(4, [8, 8]), tasks)
+    return mc.HardSharing(mc.MLP(4, [8, 8]), tasks).to(device)
 
 
-def test_gradnorm_first_step_is_the_plain_sum_and_lowers_the_larger_norm(two_regression_tasks, tiny_regression):
-    batch = tiny_regression.train.subset(slice(0, 64))
+def test_gradnorm_first_step_is_the_plain_sum_and_lowers_the_larger_norm(two_regression_tasks, tiny_regression, device):
+    batch = tiny_regression.train.subset(slice(0, 64)).to(device)
     y = {"a": batch.y["a"], "b": 10 * batch.y["b"]}           # task b: a much larger loss and gradient
     grads = []
-    for strategy in (mc.EqualWeighting(), mc.GradNorm(two_regression_tasks, alpha=1.0, lr=0.1)):
-        model = small_model(two_regression_tasks)
+    for strategy in (mc.EqualWeighting(), mc.GradNorm(two_regression_tasks, alpha=1.0, lr=0.1).to(device)):
+        model = small_model(two_regression_tasks, device=device)
         losses = mc.task_losses(two_regression_tasks, model(batch.x), y)
         used = strategy.backward(losses, model)
         grads.append(torch.cat([p.grad.flatten() for p in model.parameters()]))
@@ -73,11 +74,11 @@ def test_gradnorm_first_step_is_the_plain_sum_and_lowers_the_larger_norm(two_reg
     assert last_shared_layer(model) is model.trunk[2].weight
 
 
-def test_gradnorm_equalizes_weighted_gradient_norms(two_regression_tasks, tiny_regression):
-    train = tiny_regression.train
+def test_gradnorm_equalizes_weighted_gradient_norms(two_regression_tasks, tiny_regression, device):
+    train = tiny_regression.train.to(device)
     y = {"a": train.y["a"], "b": 10 * train.y["b"]}
     data = mc.MultiTaskData(train.x, y)
-    model = small_model(two_regression_tasks)
+    model = small_model(two_regression_tasks, device=device)
     strategy = mc.GradNorm(two_regression_tasks, alpha=0.0, lr=0.05)
     mc.fit(model, two_regression_tasks, data, strategy=strategy, epochs=30, batch_size=64, lr=3e-3, progress=False)
     losses = mc.task_losses(two_regression_tasks, model(data.x), data.y)
@@ -88,41 +89,41 @@ def test_gradnorm_equalizes_weighted_gradient_norms(two_regression_tasks, tiny_r
     assert before > 5 and weighted.max() / weighted.min() < 2, (raw, strategy.weights)
 
 
-def test_dwa_weights_by_hand():
-    w = dwa_weights(torch.tensor([1.0, 2.0]), torch.tensor([2.0, 2.0]), temperature=2.0)
+def test_dwa_weights_by_hand(device):
+    w = dwa_weights(torch.tensor([1.0, 2.0], device=device), torch.tensor([2.0, 2.0], device=device), temperature=2.0)
     e1, e2 = math.exp(0.25), math.exp(0.5)
-    assert torch.allclose(w, torch.tensor([2 * e1 / (e1 + e2), 2 * e2 / (e1 + e2)]))
-    strategy = mc.DynamicWeightAverage(["a", "b"])
-    assert strategy.combine(losses_of(1.0, 1.0))[1] == {"a": 1.0, "b": 1.0}
+    assert torch.allclose(w.cpu(), torch.tensor([2 * e1 / (e1 + e2), 2 * e2 / (e1 + e2)]))
+    strategy = mc.DynamicWeightAverage(["a", "b"]).to(device)
+    assert strategy.combine(losses_of(1.0, 1.0, device=device))[1] == {"a": 1.0, "b": 1.0}
     strategy.end_epoch({"a": 2.0, "b": 2.0})
-    assert strategy.combine(losses_of(1.0, 1.0))[1] == {"a": 1.0, "b": 1.0}   # equal for two epochs
+    assert strategy.combine(losses_of(1.0, 1.0, device=device))[1] == {"a": 1.0, "b": 1.0}   # equal for two epochs
     strategy.end_epoch({"b": 2.0, "a": 1.0})
-    total, weights = strategy.combine(losses_of(3.0, 5.0))
+    total, weights = strategy.combine(losses_of(3.0, 5.0, device=device))
     assert list(weights.values()) == pytest.approx(w.tolist())
     assert float(total) == pytest.approx(3.0 * float(w[0]) + 5.0 * float(w[1]), rel=1e-6)
 
 
-def test_focal_weight_and_dtp_by_hand():
-    assert torch.allclose(focal_weight(torch.tensor([0.5, 1.0]), gamma=2.0),
+def test_focal_weight_and_dtp_by_hand(device):
+    assert torch.allclose(focal_weight(torch.tensor([0.5, 1.0], device=device), gamma=2.0).cpu(),
                           torch.tensor([0.25 * math.log(2.0), 0.0]))
-    strategy = mc.DynamicTaskPrioritization(["a", "b"], gamma=2.0, smoothing=0.5)
-    _, w1 = strategy.combine(losses_of(math.log(2.0), math.log(4.0)))   # KPIs exp(−L) = 0.5, 0.25
+    strategy = mc.DynamicTaskPrioritization(["a", "b"], gamma=2.0, smoothing=0.5).to(device)
+    _, w1 = strategy.combine(losses_of(math.log(2.0), math.log(4.0), device=device))   # KPIs exp(−L) = 0.5, 0.25
     assert w1 == pytest.approx({"a": 0.25 * math.log(2.0), "b": 0.5625 * math.log(4.0)})
-    total, w2 = strategy.combine(losses_of(0.0, math.log(4.0)))        # KPI a: 1 → average 0.75
+    total, w2 = strategy.combine(losses_of(0.0, math.log(4.0), device=device))        # KPI a: 1 → average 0.75
     assert w2["a"] == pytest.approx(-(0.25 ** 2) * math.log(0.75))
     assert float(total) == pytest.approx(w2["b"] * math.log(4.0))
     assert w2["b"] > w2["a"], "the harder task (lower KPI) gets the higher priority"
 
 
-def test_random_loss_weighting_draws_fresh_positive_weights_with_mean_one():
-    strategy = mc.RandomLossWeighting(["a", "b", "c"], seed=1)
-    draws = torch.tensor([list(strategy.combine({t: torch.tensor(1.0) for t in "abc"})[1].values())
+def test_random_loss_weighting_draws_fresh_positive_weights_with_mean_one(device):
+    strategy = mc.RandomLossWeighting(["a", "b", "c"], seed=1).to(device)
+    draws = torch.tensor([list(strategy.combine({t: torch.tensor(1.0, device=device) for t in "abc"})[1].values())
                           for _ in range(2000)])
     assert (draws > 0).all() and torch.allclose(draws.sum(1), torch.full((2000,), 3.0))
     assert not torch.equal(draws[0], draws[1])
     assert torch.allclose(draws.mean(0), torch.ones(3), atol=0.05)
     again = mc.RandomLossWeighting(["a", "b", "c"], seed=1)
-    assert list(again.combine({t: torch.tensor(1.0) for t in "abc"})[1].values()) == draws[0].tolist()
+    assert list(again.combine({t: torch.tensor(1.0, device=device) for t in "abc"})[1].values()) == draws[0].tolist()
 
 
 @pytest.mark.parametrize("make", [
@@ -151,13 +152,13 @@ def test_bad_settings_are_refused():
         last_shared_layer(bias_only)
 
 
-def test_uncertainty_weight_at_the_optimum_equals_kendalls_classification_form():
+def test_uncertainty_weight_at_the_optimum_equals_kendalls_classification_form(device):
     # Kendall et al.'s classification form exp(−s)·L + ½s has its optimum at σ² = 2L; the package's
     # regression form ½exp(−s)·L + ½s at σ² = L. The weight each puts on L there is the same, 1/(2L).
-    L = torch.tensor(0.35)
+    L = torch.tensor(0.35, device=device)
     s_paper = torch.log(2 * L)                                   # ∂/∂s (exp(−s)L + ½s) = 0
     assert float(torch.autograd.functional.jacobian(lambda s: torch.exp(-s) * L + 0.5 * s, s_paper)) == pytest.approx(0, abs=1e-7)
-    strategy = mc.UncertaintyWeighting([mc.classification("income", 2)])
+    strategy = mc.UncertaintyWeighting([mc.classification("income", 2)]).to(device)
     with torch.no_grad():
         strategy.log_var.fill_(float(torch.log(L)))               # the package's optimum σ² = L
     total, weights = strategy.combine({"income": L})
@@ -167,16 +168,16 @@ def test_uncertainty_weight_at_the_optimum_equals_kendalls_classification_form()
     assert strategy.sigma()["income"] ** 2 == pytest.approx(float(L), rel=1e-6)        # paper's: 2L
 
 
-def test_random_loss_weighting_is_t_times_the_papers_softmax():
-    strategy = mc.RandomLossWeighting(["a", "b", "c"], seed=3)
+def test_random_loss_weighting_is_t_times_the_papers_softmax(device):
+    strategy = mc.RandomLossWeighting(["a", "b", "c"], seed=3).to(device)
     z = torch.randn(3, generator=torch.Generator().manual_seed(3))
-    weights = torch.tensor(list(strategy.combine({t: torch.tensor(1.0) for t in "abc"})[1].values()))
+    weights = torch.tensor(list(strategy.combine({t: torch.tensor(1.0, device=device) for t in "abc"})[1].values()))
     assert torch.allclose(weights / 3, torch.softmax(z, 0))          # the paper's weights sum to 1
 
 
-def test_dtp_takes_one_gamma_per_task_as_the_paper_allows():
-    strategy = mc.DynamicTaskPrioritization(["a", "b"], gamma={"a": 0.0, "b": 1.0}, smoothing=0.0)
-    _, w = strategy.combine(losses_of(math.log(2.0), math.log(4.0)))    # KPIs 0.5 and 0.25
+def test_dtp_takes_one_gamma_per_task_as_the_paper_allows(device):
+    strategy = mc.DynamicTaskPrioritization(["a", "b"], gamma={"a": 0.0, "b": 1.0}, smoothing=0.0).to(device)
+    _, w = strategy.combine(losses_of(math.log(2.0), math.log(4.0), device=device))    # KPIs 0.5 and 0.25
     assert w == pytest.approx({"a": math.log(2.0), "b": 0.75 * math.log(4.0)})
     with pytest.raises(ValueError, match="gamma >= 0 for each of the tasks"):
         mc.DynamicTaskPrioritization(["a", "b"], gamma={"a": 1.0})
@@ -184,15 +185,15 @@ def test_dtp_takes_one_gamma_per_task_as_the_paper_allows():
         mc.DynamicTaskPrioritization(["a", "b"], gamma=float("nan"))
 
 
-def test_dtp_refuses_regression_only_tasks_unless_given_a_kpi():
+def test_dtp_refuses_regression_only_tasks_unless_given_a_kpi(device):
     regression = [mc.regression("a"), mc.regression("b")]
     with pytest.raises(ValueError, match=r"DTP needs an accuracy-like KPI.*all regression tasks.*kpi="):
         mc.DynamicTaskPrioritization(regression)
     assert not mc.DynamicTaskPrioritization.applies_to(regression)
     mixed = [mc.classification("a", 2), mc.regression("b")]
     assert mc.DynamicTaskPrioritization.applies_to(mixed) and mc.DynamicTaskPrioritization(mixed).tasks == ["a", "b"]
-    with_kpi = mc.DynamicTaskPrioritization(regression, kpi=lambda task, loss: 1 / (1 + loss))
-    assert with_kpi.combine(losses_of(1.0, 3.0))[1] == pytest.approx(
+    with_kpi = mc.DynamicTaskPrioritization(regression, kpi=lambda task, loss: 1 / (1 + loss)).to(device)
+    assert with_kpi.combine(losses_of(1.0, 3.0, device=device))[1] == pytest.approx(
         {"a": -(0.5 ** 2) * math.log(0.5), "b": -(0.75 ** 2) * math.log(0.25)})
 
 
@@ -208,7 +209,7 @@ def test_static_weighting_refuses_bad_weights(weights, match):
         mc.StaticWeighting(weights)
 
 
-def test_static_weighting_accepts_numbers_and_scalar_tensors():
-    strategy = mc.StaticWeighting({"a": 1, "b": torch.tensor(0.5)})
-    total, weights = strategy.combine(losses_of(2.0, 4.0))
+def test_static_weighting_accepts_numbers_and_scalar_tensors(device):
+    strategy = mc.StaticWeighting({"a": 1, "b": torch.tensor(0.5, device=device)})
+    total, weights = strategy.combine(losses_of(2.0, 4.0, device=device))
     assert weights == {"a": 1.0, "b": 0.5} and float(total) == pytest.approx(4.0)

@@ -82,7 +82,7 @@ def correlated_regression(p: float, n_train: int = 10_000, n_val: int = 2_000, n
 
 def label_correlation(data: MultiTaskData, a: str = "t1", b: str = "t2") -> float:
     """Pearson correlation of two tasks' targets: how related the labels look from outside."""
-    ya, yb = data.y[a].double(), data.y[b].double()
+    ya, yb = data.y[a].cpu().double(), data.y[b].cpu().double()   # on the CPU: MPS has no float64
     return float(torch.corrcoef(torch.stack([ya, yb]))[0, 1])
 
 
