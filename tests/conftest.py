@@ -46,3 +46,12 @@ def _devices() -> list[str]:
 def device(request) -> torch.device:
     """Each device this machine has: a test that takes `device` runs on the CPU, and on a GPU where there is one."""
     return torch.device(request.param)
+
+
+@pytest.fixture
+def same_run(device):
+    """How two runs of one computation compare: bit for bit on the CPU; to float32 rounding on a GPU,
+    which need not repeat its own rounding exactly (its kernels may sum in another order)."""
+    if device.type == "cpu":
+        return torch.equal
+    return lambda a, b: torch.allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -233,7 +233,7 @@ def test_gradient_methods_train(strategy, two_regression_tasks, tiny_regression,
     assert all(after[t] < 0.5 * before[t] for t in after), (before, after)
 
 
-def test_gradient_aggregation_on_a_model_without_shared_parameters(device):
+def test_gradient_aggregation_on_a_model_without_shared_parameters(device, same_run):
     """Soft sharing shares no parameter: a gradient method then gives each network its own task's gradient."""
     tasks = [mc.regression("a"), mc.regression("b")]
     torch.manual_seed(0)
@@ -244,8 +244,7 @@ def test_gradient_aggregation_on_a_model_without_shared_parameters(device):
     with_method = [p.grad.clone() for p in model.parameters()]
     model.zero_grad()
     torch.stack(list(mc.task_losses(tasks, model(x), y).values())).sum().backward()
-    same = torch.equal if device.type == "cpu" else (lambda a, b: torch.allclose(a, b, rtol=1e-5, atol=1e-7))
-    assert all(same(a, p.grad) for a, p in zip(with_method, model.parameters()))
+    assert all(same_run(a, p.grad) for a, p in zip(with_method, model.parameters()))
 
 
 # --- the edge cases of issue 15, one test each ---------------------------------------------------

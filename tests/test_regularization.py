@@ -120,9 +120,8 @@ def train_and_flatten(tasks, data, device: torch.device | str = "cpu", **kwargs)
     return torch.cat([p.detach().flatten() for p in model.parameters()]).cpu()
 
 
-def test_fit_with_no_or_a_zero_penalty_trains_as_before(two_regression_tasks, tiny_regression, device):
-    # bit for bit on the CPU; a GPU need not repeat its own rounding exactly, so there to float32 precision
-    same = torch.equal if device.type == "cpu" else (lambda a, b: torch.allclose(a, b, rtol=1e-5, atol=1e-6))
+def test_fit_with_no_or_a_zero_penalty_trains_as_before(two_regression_tasks, tiny_regression, device, same_run):
+    same = same_run
     plain = train_and_flatten(two_regression_tasks, tiny_regression, device)
     assert same(plain, train_and_flatten(two_regression_tasks, tiny_regression, device, penalty=None))
     zero = lambda m: 0.0 * mc.soft_sharing_penalty(m.corresponding_weights())

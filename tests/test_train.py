@@ -44,15 +44,12 @@ def test_fit_learns_and_records_history(two_regression_tasks, tiny_regression, d
     assert history.records[0]["weights"] == {"a": 1.0, "b": 1.0}
 
 
-def test_fit_is_reproducible(two_regression_tasks, tiny_regression, device):
+def test_fit_is_reproducible(two_regression_tasks, tiny_regression, device, same_run):
     def run() -> torch.Tensor:
         model = small_model(two_regression_tasks, seed=3, device=device)
         mc.fit(model, two_regression_tasks, tiny_regression.train.to(device), epochs=3, seed=7, progress=False)
         return torch.cat([p.detach().flatten() for p in model.parameters()]).cpu()
-    if device.type == "cpu":
-        assert torch.equal(run(), run())
-    else:   # a GPU need not repeat its own rounding bit for bit
-        assert torch.allclose(run(), run(), rtol=1e-5, atol=1e-6)
+    assert same_run(run(), run())
 
 
 def test_restore_best_returns_the_best_validation_epoch(two_regression_tasks, tiny_regression, device):
