@@ -43,7 +43,12 @@ lab: $(STAMP)
 # the end gives each part's wall time and outcome. Matplotlib gets a font cache of its own: the one in
 # ~/.cache is shared with every other environment, and a stale one prints "findfont" warnings, which the
 # browser tests rightly report as error output on the pages.
-PYTEST := MPLCONFIGDIR=$(CURDIR)/$(BUILD)/matplotlib $(BIN)/python -m pytest
+# Each worker's PyTorch gets one thread (OMP_NUM_THREADS=1): two workers with two threads each on two
+# cores wait for one another inside every small operation. Measured on CI's 2-core machine, 500 Adam
+# steps of a small MLP took 0.4-0.6 s with one thread each and 6-7 s with two each, side by side
+# (1.1 s alone with two threads): the course's models are too small to gain from a second thread.
+ONE_THREAD := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+PYTEST := $(ONE_THREAD) MPLCONFIGDIR=$(CURDIR)/$(BUILD)/matplotlib $(BIN)/python -m pytest
 NBVAL  := --nbval-lax --nbval-current-env -p no:python
 # $(call part,NAME,COMMAND): run one part of make test; append its wall time and outcome to $(TIMES)
 part = start=$$(date +%s); if $(2); then outcome=passed; else outcome=FAILED; failed=1; fi; \
@@ -66,7 +71,7 @@ test:
 	exit $$failed
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile tests -m "not site and not lab" --durations=10
+	$(ONE_THREAD) $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile tests -m "not site and not lab" --durations=10
 
 # One notebook: make test-notebooks NB=notebooks/00_getting_started.ipynb
 test-notebooks: $(STAMP)
@@ -80,8 +85,8 @@ test-notebooks: $(STAMP)
 GPU_WORKERS ?= auto
 test-gpu:
 	$(PYTHON) -m pip install --quiet -e ".[test]"
-	MTL_SETTING=gpu $(PYTHON) -m pytest -n $(GPU_WORKERS) --dist loadfile tests -m "not site and not lab" --durations=10
-	MTL_SETTING=gpu $(PYTHON) -m pytest -n $(GPU_WORKERS) --dist loadfile $(NB) $(NBVAL) --durations=20
+	MTL_SETTING=gpu $(ONE_THREAD) $(PYTHON) -m pytest -n $(GPU_WORKERS) --dist loadfile tests -m "not site and not lab" --durations=10
+	MTL_SETTING=gpu $(ONE_THREAD) $(PYTHON) -m pytest -n $(GPU_WORKERS) --dist loadfile $(NB) $(NBVAL) --durations=20
 
 # Student copies in student/ (or OUT=folder). Copies already there are kept (they hold the student's
 # work) and only missing ones are written; ARGS=--force overwrites them.

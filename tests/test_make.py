@@ -34,7 +34,8 @@ def test_gpu_check_installs_without_constraints_and_collects_unit_tests_and_ever
     assert len(pip) == 1 and pip[0].startswith(f"{sys.executable} -m pip install") and '".[test]"' in pip[0], pip
     assert "constraints" not in pip[0] and " -c " not in pip[0], "the GPU check must keep the torch that is there"
     pytest_lines = [l for l in lines if " -m pytest " in l]
-    assert len(pytest_lines) == 2 and all(l.startswith(f"MTL_SETTING=gpu {sys.executable} -m pytest") for l in pytest_lines)
+    start = f"MTL_SETTING=gpu OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 {sys.executable} -m pytest"   # one thread per worker
+    assert len(pytest_lines) == 2 and all(l.startswith(start) for l in pytest_lines), pytest_lines
     assert all(" -n " in l and "--dist loadfile" in l for l in pytest_lines), pytest_lines
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
     collected = {}
