@@ -1,12 +1,13 @@
 """Pytest hooks for the whole repository.
 
-- Print how long each notebook took under nbval.
+- Print how long each notebook (and the JupyterLab browser test, which `make test` runs beside them) took.
 - Keep what each notebook printed and drew: as soon as every cell of a notebook in notebooks/ has
   passed, write it with its outputs to _build/executed/, so that the website (mtl_course/site.py) shows the very
   run that the tests checked instead of executing every notebook a second time.
 - Run the tests marked `site` (they build the website from those outputs) after everything else.
-- Start the slowest notebooks first, so that with pytest-xdist (`-n 2 --dist loadfile`, one notebook
-  per worker at a time, as `make test` runs them) the workers finish at about the same time.
+- Start the slowest notebooks (and the browser test) first, so that with pytest-xdist (`-n 2 --dist
+  loadfile`, one file per worker at a time, as `make test` runs them) the workers finish at about the
+  same time.
 
 All of this works under pytest-xdist: a notebook runs whole on one worker, which keeps its outputs;
 the times reach the main process with each test's report. `make test` builds the website in a second
@@ -15,6 +16,7 @@ pytest run, after every notebook has passed (`notebooks_kept_this_run` then read
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -27,7 +29,7 @@ GUIDE = ROOT / "notebooks" / "README.md"
 KEPT_BY = "nbval"  # metadata mark of a notebook that a test run executed and kept (not the site itself)
 CACHE_KEY = "mtl_course/notebook_seconds"
 
-_notebook_seconds: dict[str, float] = defaultdict(float)
+_file_seconds: dict[str, float] = defaultdict(float)  # notebooks and the browser test: the timed files
 _cells_passed: dict[object, int] = defaultdict(int)
 _notebook_failed: set[str] = set()
 
@@ -47,16 +49,21 @@ def expected_seconds(config) -> dict[str, float]:
     return seconds
 
 
+def timed(path: str, keywords) -> bool:
+    """Whether a test's file is one whose time is reported and used to order runs: a notebook, or the browser test."""
+    return path.endswith(".ipynb") or "lab" in keywords
+
+
 def pytest_collection_modifyitems(config, items: list) -> None:
-    """Order the run: notebooks slowest first (a new one, of unknown time, before all), other tests after
-    them, and the website tests last, after the notebooks whose outputs they render."""
+    """Order the run: notebooks and the browser test slowest first (a new one, of unknown time, before all),
+    other tests after them, and the website tests last, after the notebooks whose outputs they render."""
     seconds = expected_seconds(config)
 
     def key(item) -> tuple:
         path = Path(str(item.fspath))
-        notebook = path.suffix == ".ipynb"
-        return (item.get_closest_marker("site") is not None, not notebook,
-                -seconds.get(path.name, math.inf) if notebook else 0.0)
+        slow = timed(str(path), item.keywords)
+        return (item.get_closest_marker("site") is not None, not slow,
+                -seconds.get(path.name, math.inf) if slow else 0.0)
 
     items.sort(key=key)  # stable: the cells of a notebook keep their order
 
@@ -106,28 +113,38 @@ def notebooks_kept_this_run() -> set[str]:
 
 
 def pytest_runtest_logreport(report) -> None:
-    """Add each notebook cell's setup, call and teardown time to its notebook's total."""
+    """Add each notebook cell's (or browser test's) setup, call and teardown time to its file's total."""
     path = report.nodeid.split("::")[0]
-    if path.endswith(".ipynb"):
-        _notebook_seconds[path] += report.duration
+    if timed(path, report.keywords):
+        _file_seconds[path] += report.duration
         if report.failed:
             _notebook_failed.add(path)
 
 
 def pytest_sessionfinish(session) -> None:
-    """Remember each notebook's time in pytest's cache (main process only), to start the slowest first next time."""
-    if _notebook_seconds and getattr(session.config, "cache", None) and not hasattr(session.config, "workerinput"):
+    """In the main process: remember each timed file's time in pytest's cache, to start the slowest first
+    next time; and where MTL_TIMES_DETAIL names a file (make test), write there what the notebooks took
+    added up and what the browser test took, for make test's table of times."""
+    if not _file_seconds or hasattr(session.config, "workerinput"):
+        return
+    if getattr(session.config, "cache", None):
         seconds = session.config.cache.get(CACHE_KEY, {})
-        seconds.update({Path(path).name: round(s, 1) for path, s in _notebook_seconds.items()
-                        if path not in _notebook_failed})  # a failed notebook stopped early: its time is no guide
+        seconds.update({Path(path).name: round(s, 1) for path, s in _file_seconds.items()
+                        if path not in _notebook_failed})  # a failed file stopped early: its time is no guide
         session.config.cache.set(CACHE_KEY, seconds)
+    if os.environ.get("MTL_TIMES_DETAIL"):
+        notebooks = [s for path, s in _file_seconds.items() if path.endswith(".ipynb")]
+        browser = sum(s for path, s in _file_seconds.items() if not path.endswith(".ipynb"))
+        Path(os.environ["MTL_TIMES_DETAIL"]).write_text(
+            f"         of it, added up: {sum(notebooks):.0f} s for the {len(notebooks)} notebooks, "
+            f"{browser:.0f} s for the browser test\n")
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    """After the run, one line per notebook with its total time (kernel start included)."""
-    if not _notebook_seconds:
+    """After the run, one line per notebook (and browser test) with its total time (kernel start included)."""
+    if not _file_seconds:
         return
     terminalreporter.section("time per notebook")
-    for path, seconds in sorted(_notebook_seconds.items()):
+    for path, seconds in sorted(_file_seconds.items()):
         terminalreporter.write_line(f"{seconds:7.1f} s  {path}")
-    terminalreporter.write_line(f"{sum(_notebook_seconds.values()):7.1f} s  all notebooks")
+    terminalreporter.write_line(f"{sum(s for p, s in _file_seconds.items() if p.endswith('.ipynb')):7.1f} s  all notebooks")
