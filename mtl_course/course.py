@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+MANUAL = "manually_graded"  # cell metadata mtl_course.manually_graded = points: an answer graded by hand
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 CLONE_DIR = "/content/mtl-course"  # where the setup cell clones the course on Colab (MTL_COURSE_DIR overrides it)
 BADGE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]\(([^)]*)\)")
@@ -165,7 +166,8 @@ def write_student_copies(out: Path = ROOT / "student", force: bool = False) -> l
 
 
 def nbgrader_copy(notebook: dict) -> dict:
-    """The notebook with nbgrader's cell metadata: each solution an autograded answer, its check a 1-point test."""
+    """The notebook with nbgrader's cell metadata: each solution an autograded answer, its check a 1-point test,
+    and each cell marked `{"mtl_course": {"manually_graded": points}}` a manually graded answer."""
     copy = json.loads(json.dumps(notebook))
     for cell in copy["cells"]:  # nbgrader takes a marker quoted in prose for a solution region:
         if cell["cell_type"] == "markdown":  # a no-break space keeps the text and hides the marker
@@ -182,6 +184,10 @@ def nbgrader_copy(notebook: dict) -> dict:
             raise ValueError(f"Exercise {n} has no check cell (`assert check_...`) right after its solution.")
         after["metadata"]["nbgrader"] = {"grade": True, "grade_id": f"exercise_{n}_check", "locked": True,
                                          "points": 1, "schema_version": 3, "solution": False, "task": False}
+    for k, cell in enumerate(c for c in copy["cells"] if MANUAL in c.get("metadata", {}).get("mtl_course", {})):
+        points = cell["metadata"]["mtl_course"][MANUAL]   # a written answer (the capstone's report), graded by hand
+        cell["metadata"]["nbgrader"] = {"grade": True, "grade_id": f"manual_{k + 1}", "locked": False,
+                                        "points": points, "schema_version": 3, "solution": True, "task": False}
     return copy
 
 

@@ -187,6 +187,10 @@ def test_ci_runs_the_readme_test_command():
 def test_nbgrader_copy_marks_each_solution_as_answer_and_its_check_as_a_locked_test(path):
     nb = course.load(path)
     marked = [c for c in course.nbgrader_copy(nb)["cells"] if "nbgrader" in c.get("metadata", {})]
+    manual = [c for c in marked if c["metadata"]["nbgrader"]["solution"] and c["metadata"]["nbgrader"]["grade"]]
+    assert all(c["cell_type"] == "markdown" and c["metadata"]["nbgrader"]["points"] > 0 for c in manual)
+    assert len(manual) == sum(course.MANUAL in c.get("metadata", {}).get("mtl_course", {}) for c in nb["cells"])
+    marked = [c for c in marked if c not in manual]
     answers = [c for c in marked if c["metadata"]["nbgrader"]["solution"]]
     tests = [c for c in marked if c["metadata"]["nbgrader"]["grade"]]
     solutions = [c for c in code_cells(nb) if course.BEGIN in c]

@@ -18,3 +18,4 @@ from .ch08 import check_add_mmoe_task, check_expert_usage, check_stitch_as_hard_
 from .ch09 import check_delta_m_row, check_gradient_sum_method, check_pareto_methods
 from .ch10 import check_allreduce_then_combine, check_cost_line, check_sampled_loss
 from .ch11 import check_best_f1, check_masked_mse, check_passes_over, check_temperature_shares
+from .ch12 import check_project_protocol, check_sign_test, check_verdict
