@@ -34,6 +34,7 @@ EDITIONS = ("students", "instructors")
 BOOK = BUILD / "book"   # the students' edition; the instructors' has the suffix "-instructors"
 SITE = BUILD / "site"
 GUIDE = NOTEBOOKS / "README.md"
+REFERENCE = ("glossary", "bibliography", "pitfalls")  # notebooks/<name>.md: pages of both editions, linked from each chapter
 WIDGET = "application/vnd.jupyter.widget-view+json"
 MARK = ".made-by-mtl-course-site"  # in every folder this command made, and may therefore replace
 executed_here: list[str] = []  # the notebooks this process had to execute itself (none after make test)
@@ -154,6 +155,8 @@ def intro(notebooks: list[tuple[Path, dict]], edition: str = "students") -> str:
     opening = "\n\n".join(p for p in readme.split("\n\n") if not p.strip().startswith(skip))
     lines = ["# Multi-Task Learning with PyTorch", "", opening.strip(), "", "## Chapters", ""]
     lines += [f"- [{title(nb)}]({path.stem}.ipynb): {lead(nb)}" for path, nb in notebooks]
+    lines += ["", "Look up a word in the [glossary](glossary.md), a paper in the [bibliography](bibliography.md), and "
+              "what goes wrong most often in the [common pitfalls](pitfalls.md)."]
     lines += ["", "Every chapter page has a launch button (the rocket at the top) that opens the notebook "
               "on Colab; choose a GPU runtime there and the notebook switches to its larger setting.",
               ""]
@@ -190,10 +193,12 @@ sphinx:
 
 
 def toc(paths: list[Path], edition: str = "students") -> str:
-    """Jupyter Book's _toc.yml: the front page, the chapters in order, and for instructors their guide."""
+    """Jupyter Book's _toc.yml: the front page, the chapters in order, the reference pages, and for instructors their guide."""
     chapters = "\n".join(f"      - file: {p.stem}" for p in paths)
+    reference = "".join(f"      - file: {name}\n" for name in REFERENCE)
     teaching = "  - caption: Teaching\n    chapters:\n      - file: instructors\n" if edition == "instructors" else ""
-    return f"format: jb-book\nroot: intro\nparts:\n  - caption: Chapters\n    chapters:\n{chapters}\n" + teaching
+    return (f"format: jb-book\nroot: intro\nparts:\n  - caption: Chapters\n    chapters:\n{chapters}\n"
+            f"  - caption: Reference\n    chapters:\n{reference}" + teaching)
 
 
 def write_book(paths: list[Path] | None = None, edition: str = "students") -> Path:
@@ -205,6 +210,8 @@ def write_book(paths: list[Path] | None = None, edition: str = "students") -> Pa
     for path, notebook in notebooks:
         shown = for_students(notebook) if edition == "students" else notebook
         save(for_the_web(shown), book / path.name)
+    for name in REFERENCE:
+        shutil.copy(NOTEBOOKS / f"{name}.md", book / f"{name}.md")
     if edition == "instructors":
         shutil.copy(GUIDE, book / "instructors.md")
     (book / "intro.md").write_text(intro(notebooks, edition))

@@ -46,7 +46,10 @@ def test_notebook_structure(path):
     text = markdown(nb)
     badges = course.BADGE.findall(text)
     assert badges == [course.colab_url(f"notebooks/{path.name}")], f"{path.name}: Colab badge {badges}"
-    assert course.source(nb["cells"][0]).startswith("# "), f"{path.name}: the first cell is the title"
+    first = course.source(nb["cells"][0])
+    assert first.startswith("# "), f"{path.name}: the first cell is the title"
+    assert "**Before you start:**" in first and "**Time:**" in first, f"{path.name}: prerequisites and time go first"
+    assert all(f"]({page}.md)" in first for page in ("glossary", "pitfalls", "bibliography")), path.name
     headings = re.findall(r"^##\s+(.+)$", text, flags=re.M)
     positions = [next((i for i, h in enumerate(headings) if h.startswith(s)), None) for s in REQUIRED_SECTIONS]
     assert None not in positions, f"{path.name}: missing sections among {REQUIRED_SECTIONS}: {headings}"

@@ -44,6 +44,7 @@ def test_toc_lists_every_chapter_in_order_and_the_guide_for_instructors_only(edi
     positions = [toc.index(f"file: {p.stem}\n") for p in NOTEBOOKS]
     assert positions == sorted(positions)
     assert ("file: instructors" in toc) is (edition == "instructors")
+    assert all(f"file: {name}\n" in toc for name in site.REFERENCE)  # glossary, bibliography, pitfalls: both editions
 
 
 def test_help_prints_usage_and_builds_nothing(monkeypatch, capsys):
@@ -95,6 +96,7 @@ def test_students_book_has_no_solution_text_and_the_instructors_book_has_it_all(
     book = site.write_book(NOTEBOOKS, edition)
     assert book == tmp_path / ("book" if edition == "students" else "book-instructors")
     assert (book / "instructors.md").exists() is (edition == "instructors")
+    assert all((book / f"{name}.md").read_text() == (course.NOTEBOOKS / f"{name}.md").read_text() for name in site.REFERENCE)
     for path in NOTEBOOKS:
         text = (book / path.name).read_text()
         shown = [line for line in solution_text(course.load(path)) if json.dumps(line, ensure_ascii=False)[1:-1] in text]
