@@ -26,11 +26,13 @@ One module per idea, in the order the chapters introduce them:
     schedules       batch schedules over per-task data: round-robin, proportional,    (chapter 11)
                     temperature, uniform, all tasks per step
     arguments       checks of the sizes and rates users pass, with errors that name them
+    claims          a sentence of the prose checked against the run: claim, number
     checks          the exercises' checks, one module per notebook
     course          the notebooks as files: setup cell, Colab badges, student copies, nbgrader
     site            the course website (Jupyter Book 1.x), built from the executed notebooks
 """
 from .architectures import SoftSharing
+from .claims import ClaimFailed, claim, number
 from .attention import TaskAttention
 from .cross_stitch import CrossStitch
 from .data import (MultiTaskData, Splits, adult, correlated_regression, grouped_regression, label_correlation,
