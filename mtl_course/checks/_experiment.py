@@ -44,6 +44,14 @@ def table(exercise: Exercise, result: object, key: str, knobs: Sequence, seeds: 
     return out
 
 
+def varied(exercise: Exercise, measured: dict, key: str) -> bool:
+    """True if the table holds at least two different numbers; a table of one repeated number was not measured."""
+    if len({v for row in measured.values() for v in row.values()}) > 1:
+        return True
+    return fail(exercise, f"Every entry of result[{key!r}] is the same number: measure each point, don't fill the "
+                          "table with one value.")
+
+
 def mean(row: dict) -> float:
     """The mean over the seeds of one row of a table."""
     return sum(row.values()) / len(row)

@@ -6,7 +6,7 @@ from typing import Callable
 import torch
 
 from ._core import Exercise, _number, compare, fail, passed, run
-from ._experiment import flag, mean, remeasured, table
+from ._experiment import flag, mean, remeasured, table, varied
 
 STANDARDIZE = Exercise(
     "4.1",
@@ -86,7 +86,7 @@ def check_static_weight_experiment(static_weight_experiment: Callable[[list, lis
     if not ran:
         return False
     dm = table(STATIC_EXPERIMENT, result, "dm", weights, seeds, "weight")
-    if dm is None:
+    if dm is None or not varied(STATIC_EXPERIMENT, dm, "dm"):
         return False
     best = max(weights, key=lambda w: mean(dm[w]))
     if _number(result.get("best_w")) != best:

@@ -7,7 +7,7 @@ from typing import Callable
 import torch
 
 from ._core import Exercise, compare, fail, passed, run
-from ._experiment import flag, remeasured, table
+from ._experiment import flag, remeasured, table, varied
 
 DWA_TEMPERATURE = Exercise(
     "5.1",
@@ -74,7 +74,7 @@ def check_uncertainty_experiment(uncertainty_experiment: Callable[[tuple, list],
     if not ran:
         return False
     mse = table(UW_EXPERIMENT, result, "mse", methods, seeds, "method")
-    if mse is None:
+    if mse is None or not varied(UW_EXPERIMENT, mse, "mse"):
         return False
     loses = flag(UW_EXPERIMENT, result, "low_noise_task_loses_on_every_seed")
     if loses is None:

@@ -6,7 +6,7 @@ from typing import Callable
 import torch
 
 from ._core import Exercise, compare, fail, passed, run
-from ._experiment import mean, remeasured, table
+from ._experiment import mean, remeasured, table, varied
 
 HURTING_WEIGHT = Exercise(
     "6.1",
@@ -89,7 +89,7 @@ def check_hurt_experiment(hurt_experiment: Callable[[list, list], dict]) -> bool
     if not ran:
         return False
     hurt = table(HURT_EXPERIMENT, result, "hurt", scales, seeds, "scale")
-    if hurt is None:
+    if hurt is None or not varied(HURT_EXPERIMENT, hurt, "hurt"):
         return False
     if result.get("prediction") not in scales:
         return fail(HURT_EXPERIMENT, f"result['prediction'] should be one of the scales {scales}, written down "

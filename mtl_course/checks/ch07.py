@@ -7,7 +7,7 @@ import torch
 from torch import Tensor
 
 from ._core import Exercise, _number, compare, fail, passed, run
-from ._experiment import flag, mean, remeasured, table
+from ._experiment import flag, mean, remeasured, table, varied
 
 SOFT_GAP = Exercise(
     "7.1",
@@ -97,7 +97,7 @@ def check_soft_sharing_experiment(soft_sharing_experiment: Callable[[list, list]
     if not ran:
         return False
     mse = table(SOFT_EXPERIMENT, result, "mse", lams, seeds, "λ")
-    if mse is None:
+    if mse is None or not varied(SOFT_EXPERIMENT, mse, "mse"):
         return False
     best = min(lams, key=lambda lam: mean(mse[lam]))
     if _number(result.get("best_lam")) != best:
