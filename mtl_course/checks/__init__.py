@@ -10,10 +10,10 @@ from .ch00 import check_parity_task
 from .ch01 import check_delta_m_percent, check_mlp_parameters, check_select_and_report
 from .ch02 import check_add_task, check_shared_fraction, check_split_heads
 from .ch03 import check_affinity_after_step, check_gradient_cosines, check_grouping_score
-from .ch04 import check_pareto_optimal, check_scalarize, check_standardize
-from .ch05 import check_dwa, check_gradnorm_target, check_uncertainty_loss
-from .ch06 import check_hurt_tasks, check_min_norm_two, check_pcgrad_fixed_order
-from .ch07 import check_decoupled_decay, check_effective_rank, check_soft_sharing_distance
+from .ch04 import check_pareto_optimal, check_standardize, check_static_weight_experiment, check_switch_weight
+from .ch05 import check_dwa_temperature, check_gradnorm_balance, check_uncertainty_experiment
+from .ch06 import check_hurt_experiment, check_hurt_tasks, check_hurting_weight, check_pcgrad_fixed_order
+from .ch07 import check_decay_half_life, check_effective_rank, check_soft_sharing_experiment, check_soft_sharing_gap
 from .ch08 import check_add_mmoe_task, check_expert_usage, check_stitch_as_hard_sharing
 from .ch09 import check_delta_m_row, check_gradient_sum_method, check_pareto_methods
 from .ch10 import check_allreduce_then_combine, check_cost_line, check_sampled_loss

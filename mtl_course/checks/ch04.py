@@ -5,7 +5,8 @@ from typing import Callable
 
 import torch
 
-from ._core import Exercise, compare, fail, passed, run
+from ._core import Exercise, _number, compare, fail, passed, run
+from ._experiment import flag, mean, remeasured, table, varied
 
 STANDARDIZE = Exercise(
     "4.1",
@@ -20,13 +21,20 @@ PARETO = Exercise(
     detail="for N rows you compare every pair (j, i): j dominates i when j is ≤ i in all columns and < in at least "
            "one. Broadcasting an (N, 1, M) view against a (1, N, M) view gives all pairs at once. Equal rows do not "
            "dominate each other. The answer is a bool tensor of shape (N,).")
-SCALARIZE = Exercise(
+SWITCH = Exercise(
     "4.3",
-    concept="a weighted sum of the two objectives turns the front into one number per point; each weight selects "
-            "the point with the smallest weighted sum.",
-    detail="for L weights and P points build an L×P table of (1 − λ)·f₁ + λ·f₂ (broadcast λ as a column against the "
-           "points' two columns) and take, per row, the index of the smallest entry. The answer is an integer tensor "
-           "of shape (L,).")
+    concept="a weighted sum (1 − λ)·f₁ + λ·f₂ ranks two points equally at exactly one λ: below it one point wins, "
+            "above it the other. Set the two weighted sums equal and solve for λ.",
+    detail="write both sums with p = (p₁, p₂) and q = (q₁, q₂); the equation is linear in λ, and its solution is a "
+           "ratio of the two points' differences in f₁ and in f₂. The answer is one float, the same for (p, q) and "
+           "(q, p).")
+STATIC_EXPERIMENT = Exercise(
+    "4.4",
+    concept="an experiment: train the same model with each static weight and with w = 1 on the same seed, score each "
+            "weight by its Δm% against w = 1 on that seed, then read the conclusion off your own table.",
+    detail="return a dict with 'dm' ({w: {seed: Δm% against w = 1}} for every weight and seed you are passed), "
+           "'best_w' (the weight with the highest mean Δm% over the seeds) and 'beats_equal_on_every_seed' (True "
+           "only if the best weight's Δm% is above 0 on every seed). Seed every run, so that a second call repeats it.")
 
 
 def check_standardize(standardize: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
@@ -57,14 +65,42 @@ def check_pareto_optimal(pareto_optimal: Callable[[torch.Tensor], torch.Tensor])
     return passed(PARETO, "Duplicated points stay optimal: neither is strictly better.")
 
 
-def check_scalarize(scalarize: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
-    """Exercise 4.3: the point each weighted sum (1 − λ)·f₁ + λ·f₂ selects."""
-    front = torch.tensor([[0.0, 1.0], [0.2, 0.9], [0.5, 0.3], [1.0, 0.0]])   # (0.2, 0.9) lies in a dent
-    lams = torch.tensor([0.0, 0.3, 0.6, 0.9, 1.0])
-    want = torch.tensor([0, 0, 2, 3, 3])
-    ran, result = run(SCALARIZE, scalarize, front.clone(), lams.clone())
+def check_switch_weight(switch_weight: Callable[[torch.Tensor, torch.Tensor], float]) -> bool:
+    """Exercise 4.3: the λ at which (1 − λ)·f₁ + λ·f₂ ranks two points equally."""
+    cases = [([0.0, 1.0], [1.0, 0.0], 0.5), ([0.2, 0.9], [0.5, 0.3], 1 / 3), ([0.0, 1.0], [0.2, 0.9], 2 / 3),
+             ([0.5, 0.3], [0.2, 0.9], 1 / 3)]
+    for p, q, want in cases:
+        ran, result = run(SWITCH, switch_weight, torch.tensor(p), torch.tensor(q))
+        if not ran:
+            return False
+        if problem := compare(result, want, atol=1e-5):
+            return fail(SWITCH, problem, f"p = {p}, q = {q}: the two weighted sums are equal at λ = {want:.4f}")
+    return passed(SWITCH, "The dent point (0.2, 0.9) beats (0, 1) only for λ > 2/3 and (0.5, 0.3) only for λ < 1/3: "
+                          "no λ does both, so no weighted sum selects it.")
+
+
+def check_static_weight_experiment(static_weight_experiment: Callable[[list, list], dict]) -> bool:
+    """Exercise 4.4: does a static weight beat equal weighting seed by seed? The learner's measured conclusion."""
+    weights, seeds = [0.1, 0.3, 3.0], [0, 1, 2]
+    ran, result = run(STATIC_EXPERIMENT, static_weight_experiment, list(weights), list(seeds))
     if not ran:
         return False
-    if problem := compare(result, want):
-        return fail(SCALARIZE, problem, f"front = {front.tolist()}, λ = {lams.tolist()}: the indices are {want.tolist()}")
-    return passed(SCALARIZE, "No λ selects the point (0.2, 0.9): it lies above the convex hull.")
+    dm = table(STATIC_EXPERIMENT, result, "dm", weights, seeds, "weight")
+    if dm is None or not varied(STATIC_EXPERIMENT, dm, "dm"):
+        return False
+    best = max(weights, key=lambda w: mean(dm[w]))
+    if _number(result.get("best_w")) != best:
+        return fail(STATIC_EXPERIMENT, f"Your table's highest mean Δm% is that of w = {best}, but result['best_w'] is "
+                                       f"{result.get('best_w')!r}: the conclusion must follow from your measurements.")
+    beats = flag(STATIC_EXPERIMENT, result, "beats_equal_on_every_seed")
+    if beats is None:
+        return False
+    if beats != all(v > 0 for v in dm[best].values()):
+        return fail(STATIC_EXPERIMENT, f"Your Δm% of w = {best} per seed is {[round(dm[best][s], 3) for s in seeds]}, "
+                                       f"so result['beats_equal_on_every_seed'] cannot be {beats}.")
+    if not remeasured(STATIC_EXPERIMENT, static_weight_experiment, ([best], [seeds[0]]), "dm", best, seeds[0],
+                      dm[best][seeds[0]], "weight"):
+        return False
+    verdict = (f"w = {best} beats equal weights on every seed" if beats else
+               f"even the best weight, w = {best}, does not beat equal weights on every seed")
+    return passed(STATIC_EXPERIMENT, f"By your own measurements {verdict} (mean Δm% {mean(dm[best]):+.2f}).")

@@ -7,62 +7,85 @@ from typing import Callable
 import torch
 
 from ._core import Exercise, compare, fail, passed, run
+from ._experiment import flag, remeasured, table, varied
 
-DWA = Exercise(
+DWA_TEMPERATURE = Exercise(
     "5.1",
-    concept="Dynamic Weight Average weights each task by how slowly its loss falls: the ratio of its last two epochs' "
-            "losses, turned into weights by a softmax with a temperature, scaled to sum to T.",
-    detail="ingredients: the rate r_t = L_t(previous epoch) / L_t(the epoch before), divided by the temperature τ, "
-           "a softmax over the T tasks, times T. The answer is a tensor of shape (T,) that sums to T.")
-UNCERTAINTY = Exercise(
+    concept="with two tasks, the ratio of DWA's two weights depends only on the difference of the loss rates r_t "
+            "and on the temperature τ: the softmax's normalisation cancels in the ratio.",
+    detail="write w₁/w₂ with the softmax's exponentials, take the logarithm of both sides and solve for τ. "
+           "Ingredients: r_t = previous_t / before_t for both tasks, and the log of the ratio. The answer is "
+           "one float.")
+BALANCE = Exercise(
     "5.2",
-    concept="Kendall et al. weight each task by its learned precision 1/(2σ²) and add a log σ term so that σ cannot "
-            "grow without bound; s = log σ² is what the model learns.",
-    detail="write 1/(2σ²) and log σ in terms of s (σ² = exp(s), so log σ = s/2); form one term per task from its loss "
-           "L_t and its s_t, and sum over the tasks. The answer is a one-element (scalar) tensor.")
-GRADNORM = Exercise(
+    concept="GradNorm stops moving the weights when every weighted norm w_t·G_t equals its target: the mean weighted "
+            "norm times r_t^α. The mean is common to all tasks, so each weight is fixed up to one factor.",
+    detail="from w_t·G_t ∝ r_t^α, each w_t is proportional to r_t^α / G_t (r_t: the loss ratio L_t / L_t(0) "
+           "divided by its mean over the tasks); scale the T weights so that they sum to T. The answer is a tensor "
+           "of shape (T,).")
+UW_EXPERIMENT = Exercise(
     "5.3",
-    concept="GradNorm's target norm for a task is the average gradient norm, scaled up for a task that trains slowly "
-            "(its loss still close to where it started) and down for a fast one.",
-    detail="ingredients: each task's loss ratio L_t / L_t(0); the relative inverse training rate r_t, that ratio "
-           "relative to the mean ratio over the tasks; the exponent α; and the average of the current norms. The "
-           "answer is a tensor of shape (T,).")
+    concept="an experiment: train the same model with uncertainty weighting and with equal weights on the same "
+            "seed, score the low-noise task on clean test targets, and read the conclusion off your own table.",
+    detail="return a dict with 'mse' ({'uncertainty': {seed: clean test MSE of the low-noise task}, 'equal': "
+           "{seed: ...}}, every seed you are passed) and 'low_noise_task_loses_on_every_seed' (True only if "
+           "uncertainty weighting's MSE is the higher one on every seed). Seed every run, so that a second call "
+           "repeats it.")
 
 
-def check_dwa(dwa: Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]) -> bool:
-    """Exercise 5.1: Dynamic Weight Average's weights T·softmax(r/τ), r = previous / before."""
-    previous, before = torch.tensor([1.0, 2.0, 3.0]), torch.tensor([2.0, 2.0, 2.0])   # r = 0.5, 1, 1.5
-    ran, result = run(DWA, dwa, previous.clone(), before.clone(), 2.0)
+def check_dwa_temperature(dwa_temperature: Callable[[torch.Tensor, torch.Tensor, float], float]) -> bool:
+    """Exercise 5.1: the DWA temperature at which two tasks' weights have a given ratio."""
+    cases = [([0.9, 0.5], [1.0, 1.0], 2.0), ([0.30, 0.75], [0.33, 0.76], 0.9), ([2.0, 1.0], [1.0, 1.0], 3.0)]
+    for previous, before, ratio in cases:
+        ran, result = run(DWA_TEMPERATURE, dwa_temperature, torch.tensor(previous), torch.tensor(before), ratio)
+        if not ran:
+            return False
+        r = [p / b for p, b in zip(previous, before)]
+        want = (r[0] - r[1]) / math.log(ratio)
+        if problem := compare(result, want, rtol=1e-4, atol=1e-6):
+            return fail(DWA_TEMPERATURE, problem, f"previous = {previous}, before = {before}, w₁/w₂ = {ratio}: "
+                                                  f"τ = {want:.4f}")
+    return passed(DWA_TEMPERATURE, "Loss rates 0.91 and 0.99 (the second case) need τ ≈ 0.74 for a 10% tilt: at "
+                                   "τ = 2 DWA barely moves, as on Adult.")
+
+
+def check_gradnorm_balance(gradnorm_balance: Callable[..., torch.Tensor]) -> bool:
+    """Exercise 5.2: the weights at which GradNorm's weighted norms all meet their targets."""
+    cases = [([1.0, 4.0], [1.0, 1.0], [1.0, 1.0], 1.5), ([2.0, 1.0, 1.0], [0.5, 1.0, 1.0], [1.0, 1.0, 0.5], 1.0)]
+    for norms, losses, initial, alpha in cases:
+        args = torch.tensor(norms), torch.tensor(losses), torch.tensor(initial)
+        ran, result = run(BALANCE, gradnorm_balance, *args, alpha)
+        if not ran:
+            return False
+        ratio = args[1] / args[2]
+        w = (ratio / ratio.mean()) ** alpha / args[0]
+        want = len(norms) * w / w.sum()
+        if problem := compare(result, want, atol=1e-5):
+            return fail(BALANCE, problem, f"norms = {norms}, losses = {losses}, initial losses = {initial}, α = {alpha}: "
+                                          f"the weights are {[round(v, 4) for v in want.tolist()]}")
+    return passed(BALANCE, "With equal loss ratios GradNorm's fixed point is w ∝ 1/G: the task with 4× the gradient "
+                           "norm gets 1/4 of the weight.")
+
+
+def check_uncertainty_experiment(uncertainty_experiment: Callable[[tuple, list], dict]) -> bool:
+    """Exercise 5.3: does the low-noise task lose under uncertainty weighting? The learner's measured conclusion."""
+    noise, seeds, methods = (1.0, 0.1), [0, 1], ["uncertainty", "equal"]
+    ran, result = run(UW_EXPERIMENT, uncertainty_experiment, noise, list(seeds))
     if not ran:
         return False
-    e = [math.exp(0.25), math.exp(0.5), math.exp(0.75)]
-    want = torch.tensor([3 * v / sum(e) for v in e])
-    if problem := compare(result, want, atol=1e-5):
-        return fail(DWA, problem, f"previous = [1, 2, 3], before = [2, 2, 2], τ = 2: the weights are "
-                                  f"{[round(v, 4) for v in want.tolist()]}")
-    return passed(DWA, "The task whose loss fell least (r = 1.5) gets the most weight; they sum to T = 3.")
-
-
-def check_uncertainty_loss(uncertainty_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
-    """Exercise 5.2: Σₜ ½·exp(−sₜ)·Lₜ + ½·sₜ."""
-    losses, log_var = torch.tensor([2.0, 8.0]), torch.tensor([0.0, math.log(4.0)])   # σ² = 1 and 4
-    ran, result = run(UNCERTAINTY, uncertainty_loss, losses.clone(), log_var.clone())
-    if not ran:
+    mse = table(UW_EXPERIMENT, result, "mse", methods, seeds, "method")
+    if mse is None or not varied(UW_EXPERIMENT, mse, "mse"):
         return False
-    want = 2.0 / 2 + 8.0 / 8 + math.log(2.0)
-    if problem := compare(result, want, atol=1e-5):
-        return fail(UNCERTAINTY, problem, f"L = [2, 8], σ² = [1, 4] (s = [0, log 4]): the loss is {want:.4f}")
-    return passed(UNCERTAINTY, "At σ² = L the loss is minimal in s: σ measures the task's RMSE.")
-
-
-def check_gradnorm_target(gradnorm_target: Callable[..., torch.Tensor]) -> bool:
-    """Exercise 5.3: GradNorm's target norms mean(G)·rₜ^α."""
-    norms, losses, initial = torch.tensor([1.0, 3.0]), torch.tensor([1.0, 1.0]), torch.tensor([2.0, 0.5])
-    ran, result = run(GRADNORM, gradnorm_target, norms.clone(), losses.clone(), initial.clone(), 1.0)
-    if not ran:
+    loses = flag(UW_EXPERIMENT, result, "low_noise_task_loses_on_every_seed")
+    if loses is None:
         return False
-    want = torch.tensor([0.8, 3.2])   # ratios 0.5, 2 → r = 0.4, 1.6; mean norm 2
-    if problem := compare(result, want, atol=1e-5):
-        return fail(GRADNORM, problem, "norms = [1, 3], losses = [1, 1], initial losses = [2, 0.5], α = 1: "
-                                       f"the targets are {want.tolist()}")
-    return passed(GRADNORM, "The slower task (its loss still at 2× its start) gets 4× the target norm.")
+    if loses != all(mse["uncertainty"][s] > mse["equal"][s] for s in seeds):
+        pairs = [(round(mse["uncertainty"][s], 4), round(mse["equal"][s], 4)) for s in seeds]
+        return fail(UW_EXPERIMENT, f"Your (uncertainty, equal) MSEs per seed are {pairs}, so "
+                                   f"result['low_noise_task_loses_on_every_seed'] cannot be {loses}.")
+    if not remeasured(UW_EXPERIMENT, uncertainty_experiment, (noise, [seeds[-1]]), "mse", "uncertainty", seeds[-1],
+                      mse["uncertainty"][seeds[-1]], "method"):
+        return False
+    verdict = "still loses on every seed" if loses else "does not lose on every seed"
+    return passed(UW_EXPERIMENT, f"By your own measurements, with noise 1 and 0.1 the low-noise task {verdict} "
+                                 "under uncertainty weighting.")

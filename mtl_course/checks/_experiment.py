@@ -1,0 +1,85 @@
+"""What the checks of the *experiment* exercises share: read a table of measurements, and re-measure one point.
+
+An experiment exercise asks for a function that runs a small measurement, e.g. `f(weights, seeds)`, and
+returns the measurements as `{knob: {seed: number}}` together with the conclusion the learner draws
+from them. Its check verifies three things: the table is complete and finite, the conclusion follows from
+the learner's own numbers, and one point re-measured by a second, smaller call agrees with the table
+(so that the numbers were measured with fixed seeds, not typed in).
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+from ._core import Exercise, _number, describe, fail, run
+
+
+def table(exercise: Exercise, result: object, key: str, knobs: Sequence, seeds: Sequence[int],
+          knob_name: str) -> dict | None:
+    """`result[key]` as {knob: {seed: float}}, with a hint (and None) when it is missing, incomplete or not finite."""
+    if not isinstance(result, dict):
+        fail(exercise, f"Return a dict (with the key {key!r} among others); you returned {describe(result)}.")
+        return None
+    if key not in result:
+        fail(exercise, f"Your dict has no key {key!r}: it holds {sorted(map(str, result))}.")
+        return None
+    measured, out = result[key], {}
+    if not isinstance(measured, dict):
+        fail(exercise, f"result[{key!r}] should be a dict {{{knob_name}: {{seed: number}}}}; it is {describe(measured)}.")
+        return None
+    for knob in knobs:
+        row = measured.get(knob)
+        if not isinstance(row, dict):
+            fail(exercise, f"result[{key!r}] has no dict of seeds for the {knob_name} {knob!r}: give one entry per "
+                           f"{knob_name} you were passed, each a dict {{seed: number}}.")
+            return None
+        out[knob] = {}
+        for seed in seeds:
+            value = _number(row.get(seed))
+            if value is None or isinstance(value, complex) or not math.isfinite(value):
+                fail(exercise, f"result[{key!r}][{knob!r}][{seed!r}] should be one finite number; it is "
+                               f"{describe(row.get(seed)) if row.get(seed) is not None else 'missing'}.")
+                return None
+            out[knob][seed] = float(value)
+    return out
+
+
+def varied(exercise: Exercise, measured: dict, key: str) -> bool:
+    """True if the table holds at least two different numbers; a table of one repeated number was not measured."""
+    if len({v for row in measured.values() for v in row.values()}) > 1:
+        return True
+    return fail(exercise, f"Every entry of result[{key!r}] is the same number: measure each point, don't fill the "
+                          "table with one value.")
+
+
+def mean(row: dict) -> float:
+    """The mean over the seeds of one row of a table."""
+    return sum(row.values()) / len(row)
+
+
+def flag(exercise: Exercise, result: dict, key: str) -> bool | None:
+    """`result[key]` as a bool, with a hint (and None) when it is not one."""
+    value = result.get(key)
+    if not isinstance(value, bool):
+        fail(exercise, f"result[{key!r}] should be True or False (a bool); it is "
+                       f"{describe(value) if key in result else 'missing'}.")
+        return None
+    return value
+
+
+def remeasured(exercise: Exercise, fn: Callable, args: tuple, key: str, knob, seed: int, before: float,
+               knob_name: str) -> bool:
+    """Call the function again on one knob and one seed; True if it measures what the full call returned."""
+    ran, again = run(exercise, fn, *args)
+    if not ran:
+        return False
+    point = table(exercise, again, key, [knob], [seed], knob_name)
+    if point is None:
+        return False
+    now = point[knob][seed]
+    if not math.isclose(now, before, rel_tol=1e-3, abs_tol=1e-6):
+        return fail(exercise, f"Called again with only the {knob_name} {knob!r} and seed {seed}, your function "
+                              f"measured {now:.6g}, not the {before:.6g} it returned before. Measure every point "
+                              "(seed each run), don't type numbers in.",
+                    f"the {knob_name} {knob!r}, seed {seed}")
+    return True
