@@ -6,7 +6,7 @@ A first failure names the concept; a second one (or `hint("5.2")`) names the ing
 failing case. One module per notebook; every check is importable from here.
 """
 from ._core import compare, hint
-from .ch00 import check_parity_task
+from .ch00 import check_parity_task, check_silent_mse, check_what_bends
 from .ch01 import check_delta_m_percent, check_mlp_parameters, check_wider_or_noise
 from .ch02 import check_add_task, check_shared_fraction, check_split_heads
 from .ch03 import check_affinity_after_step, check_gradient_cosines, check_grouping_score
