@@ -9,7 +9,7 @@ from ._core import compare, hint
 from .ch00 import check_parity_task, check_silent_mse, check_what_bends
 from .ch01 import check_delta_m_percent, check_mlp_parameters, check_wider_or_noise
 from .ch02 import check_merge_heads, check_narrowest_winner, check_shared_fraction
-from .ch03 import check_affinity_after_step, check_gradient_cosines, check_grouping_score
+from .ch03 import check_affinity_after_step, check_gradient_cosines, check_grouping_score, check_sharing_gains
 from .ch04 import check_pareto_optimal, check_scalarize, check_standardize
 from .ch05 import check_dwa, check_gradnorm_target, check_uncertainty_loss
 from .ch06 import check_hurt_tasks, check_min_norm_two, check_pcgrad_fixed_order
