@@ -6,10 +6,10 @@ A first failure names the concept; a second one (or `hint("5.2")`) names the ing
 failing case. One module per notebook; every check is importable from here.
 """
 from ._core import compare, hint
-from .ch00 import check_parity_task
-from .ch01 import check_delta_m_percent, check_mlp_parameters, check_select_and_report
-from .ch02 import check_add_task, check_shared_fraction, check_split_heads
-from .ch03 import check_affinity_after_step, check_gradient_cosines, check_grouping_score
+from .ch00 import check_parity_task, check_silent_mse, check_what_bends
+from .ch01 import check_delta_m_percent, check_mlp_parameters, check_wider_or_noise
+from .ch02 import check_merge_heads, check_narrowest_winner, check_shared_fraction
+from .ch03 import check_affinity_after_step, check_gradient_cosines, check_grouping_score, check_sharing_gains
 from .ch04 import check_pareto_optimal, check_standardize, check_static_weight_experiment, check_switch_weight
 from .ch05 import check_dwa_temperature, check_gradnorm_balance, check_uncertainty_experiment
 from .ch06 import check_hurt_experiment, check_hurt_tasks, check_hurting_weight, check_pcgrad_fixed_order

@@ -5,7 +5,8 @@ from typing import Callable, Sequence
 
 import torch
 
-from ._core import Exercise, compare, fail, passed, run
+from ._core import Exercise, _number, compare, describe, fail, passed, run
+from .ch01 import shown
 
 COSINES = Exercise(
     "3.1",
@@ -28,6 +29,15 @@ GROUPING = Exercise(
     detail="for each group and each task j in it, the other members i ≠ j of that group give affinities Z[i, j] "
            "(column j); average them, add the average to a running score; a task alone in its group adds 0. The "
            "answer is one float.")
+GAINS = Exercise(
+    "3.4",
+    concept="the gain of sharing at each ρ is the single-task networks' mean test MSE over the shared model's; "
+            "sharing stops hurting at the smallest ρ of the sweep from which on every gain is at least 1.",
+    detail="for each ρ: 6 tasks of the low-rank problem at that ρ (50 training samples each, d = 20, seed 0); after "
+           "seeding with 0, the single-task networks (tanh MLPs 20 → 4, batched) and, after seeding again, a "
+           "hard-sharing model with a tanh trunk 20 → 4; each trained 100 full-batch Adam steps (lr 0.02) on the "
+           "summed training MSE. Return a dict: 'gains' maps each ρ to its gain, 'stops_hurting_at' is that ρ, or "
+           "None when the gain at the largest ρ is below 1.")
 
 
 def check_gradient_cosines(gradient_cosines: Callable[[torch.Tensor], torch.Tensor]) -> bool:
@@ -79,3 +89,57 @@ def check_grouping_score(grouping_score: Callable[[torch.Tensor, Sequence[Sequen
         if problem := compare(result, want, atol=1e-6):
             return fail(GROUPING, problem, f"Z = {z.tolist()}, groups {groups}: the score is {want}")
     return passed(GROUPING, "With this score you can rank every grouping of a few tasks.")
+
+
+def _gain(rho: float) -> float:
+    """Exercise 3.4's measurement: single-task MSE / shared MSE on six low-rank tasks at `rho`."""
+    from torch import nn
+
+    from .. import MLP, HardSharing, IndependentMLPs, low_rank_regression, regression, seed_everything
+    from .ch01 import train_full_batch
+
+    data = low_rank_regression(n_tasks=6, n_train=50, n_val=50, n_test=1_000, d=20, rho=rho, seed=0)
+    tasks = [regression(name) for name in data.train.tasks]
+    seed_everything(0)
+    stl = train_full_batch(IndependentMLPs(20, [4], tasks, activation=nn.Tanh), data, steps=100, lr=2e-2)
+    seed_everything(0)
+    shared = train_full_batch(HardSharing(MLP(20, [4], activation=nn.Tanh), tasks), data, steps=100, lr=2e-2)
+    return stl / shared
+
+
+def check_sharing_gains(sharing_gains: Callable[[tuple], dict]) -> bool:
+    """Exercise 3.4 (experiment): the shared fraction ρ from which on sharing stops hurting, measured."""
+    rhos = (0.5, 0.75, 1.0)
+    ran, result = run(GAINS, sharing_gains, rhos)
+    if not ran:
+        return False
+    if not (isinstance(result, dict) and set(result) == {"gains", "stops_hurting_at"}
+            and isinstance(result["gains"], dict) and set(result["gains"]) == set(rhos)):
+        return fail(GAINS, f"Return a dict with the keys 'gains' (a dict with one entry per ρ, {list(rhos)}) and "
+                           f"'stops_hurting_at'; you returned {describe(result)}"
+                           f"{' with keys ' + str(list(result)) if isinstance(result, dict) else ''}.")
+    gains = {}
+    for rho in rhos:
+        value = _number(result["gains"][rho])
+        if value is None or isinstance(value, complex) or not value > 0 or value == float("inf"):
+            return fail(GAINS, f"The gain at ρ = {rho} must be one positive, finite number (a ratio of two MSEs); "
+                               f"yours is {describe(result['gains'][rho])} ({result['gains'][rho]!r}).")
+        gains[rho] = float(value)
+    follows = None
+    for rho in reversed(rhos):
+        if gains[rho] < 1:
+            break
+        follows = rho
+    if compare(result["stops_hurting_at"], follows):
+        return fail(GAINS, f"Your conclusion, 'stops_hurting_at' = {shown(result['stops_hurting_at'])}, does not "
+                           f"follow from your own measurements: your gains are "
+                           f"{', '.join(f'{gains[r]:.3f} at ρ = {r}' for r in rhos)}.",
+                    "the smallest ρ from which on every gain of the sweep is at least 1, or None")
+    point = follows if follows is not None else rhos[-1]
+    want = _gain(point)
+    if problem := compare(gains[point], want, rtol=0.05, atol=0.0):
+        return fail(GAINS, f"Your gain at ρ = {point} is not what the experiment measures: {problem} Follow the "
+                           "protocol of the exercise.", f"ρ = {point}: the gain is {want:.4f}")
+    where = f"from ρ = {follows} on" if follows is not None else "at no ρ of the sweep"
+    return passed(GAINS, f"Gains {', '.join(f'{gains[r]:.2f}' for r in rhos)} at ρ = "
+                         f"{', '.join(str(r) for r in rhos)}: sharing stops hurting {where}.")
