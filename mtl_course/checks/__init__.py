@@ -17,4 +17,4 @@ from .ch07 import check_decoupled_decay, check_effective_rank, check_soft_sharin
 from .ch08 import check_add_mmoe_task, check_mask_start, check_stitch_as_hard_sharing
 from .ch09 import check_delta_m_row, check_gradient_sum_method, check_pareto_methods
 from .ch10 import check_cost_line, check_gradient_cost_growth, check_sampled_loss_variance
-from .ch11 import check_best_f1, check_masked_mse, check_passes_over, check_temperature_shares
+from .ch11 import check_best_f1, check_masked_mse, check_missing_label_cost, check_temperature_shares
