@@ -15,6 +15,6 @@ from .ch05 import check_dwa, check_gradnorm_target, check_uncertainty_loss
 from .ch06 import check_hurt_tasks, check_min_norm_two, check_pcgrad_fixed_order
 from .ch07 import check_decoupled_decay, check_effective_rank, check_soft_sharing_distance
 from .ch08 import check_add_mmoe_task, check_mask_start, check_stitch_as_hard_sharing
-from .ch09 import check_delta_m_row, check_gradient_sum_method, check_pareto_methods
+from .ch09 import check_gradient_sum_method, check_pareto_methods, check_win_or_noise
 from .ch10 import check_cost_line, check_gradient_cost_growth, check_sampled_loss_variance
 from .ch11 import check_best_f1, check_masked_mse, check_missing_label_cost, check_temperature_shares
