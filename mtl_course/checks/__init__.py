@@ -14,8 +14,8 @@ from .ch04 import check_pareto_optimal, check_standardize, check_static_weight_e
 from .ch05 import check_dwa_temperature, check_gradnorm_balance, check_uncertainty_experiment
 from .ch06 import check_hurt_experiment, check_hurt_tasks, check_hurting_weight, check_pcgrad_fixed_order
 from .ch07 import check_decay_half_life, check_effective_rank, check_soft_sharing_experiment, check_soft_sharing_gap
-from .ch08 import check_add_mmoe_task, check_expert_usage, check_stitch_as_hard_sharing
-from .ch09 import check_delta_m_row, check_gradient_sum_method, check_pareto_methods
-from .ch10 import check_allreduce_then_combine, check_cost_line, check_sampled_loss
-from .ch11 import check_best_f1, check_masked_mse, check_passes_over, check_temperature_shares
+from .ch08 import check_add_mmoe_task, check_mask_start, check_stitch_as_hard_sharing
+from .ch09 import check_gradient_sum_method, check_pareto_methods, check_win_or_noise
+from .ch10 import check_cost_line, check_gradient_cost_growth, check_sampled_loss_variance
+from .ch11 import check_best_f1, check_masked_mse, check_missing_label_cost, check_temperature_shares
 from .ch12 import check_project_protocol, check_sign_test, check_verdict

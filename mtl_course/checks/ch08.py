@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import copy
+import math
 from typing import Callable
 
 import torch
-from torch import Tensor, nn
+from torch import nn
 
 from ..cross_stitch import CrossStitch
 from ..models import MLP, HardSharing
 from ..mmoe import MMoE
 from ..tasks import Task, classification, regression
 from ._core import Exercise, compare, describe, fail, passed, run
+from ._measured import vector_problem
 
 STITCH = Exercise(
     "8.1",
@@ -20,13 +22,15 @@ STITCH = Exercise(
     detail="two changes, both without gradient tracking: give every column the first column's parameters (a column "
            "is a module, so its state dict can be copied), and set every entry of every cross-stitch unit (a T×T "
            "mixing matrix) to 1/T. Hand the same model back.")
-EXPERT_USAGE = Exercise(
+MASK_START = Exercise(
     "8.2",
-    concept="each MMoE task has a gate: a softmax over the experts for every sample. Expert usage is that gate "
-            "averaged over the batch.",
-    detail="the model gives every task's gate weights for a batch (one (N, E) tensor per task, see gate_weights); "
-           "average each over its N samples and stack the tasks' rows in the order of the model's gates. The "
-           "answer has shape (T, E) and each row sums to 1.")
+    concept="a task-attention mask is σ of a layer's output: with that layer's weights at zero, its bias b alone "
+            "decides how much of every feature the mask keeps at the start, σ(b). Measure each start with the same "
+            "data, seed and budget, and let the measured errors pick the winner.",
+    detail="per bias b, in the order given: the protocol's data, a fresh model after seeding, every mask layer's "
+           "weight zeroed and bias filled with b (without gradient tracking), the same fit, then the test MSE "
+           "averaged over the two tasks. Return a pair: a float tensor of shape (number of biases,) and the bias "
+           "whose error is lowest.")
 ADD_MMOE_TASK = Exercise(
     "8.3",
     concept="in MMoE the experts are shared; what belongs to one task is its gate (how it mixes the experts) and its "
@@ -64,24 +68,52 @@ def check_stitch_as_hard_sharing(stitch_as_hard_sharing: Callable[[CrossStitch],
                           "unit gave separate networks; cross-stitch units span both ends.")
 
 
-def check_expert_usage(expert_usage: Callable[[MMoE, Tensor], Tensor]) -> bool:
-    """Exercise 8.2: the mean gate weight of every (task, expert) over a batch, as a T×E matrix."""
-    model = MMoE(lambda: MLP(3, [4]), 3, [regression("a"), regression("b")], in_dim=3)
+def _mask_start_error(bias: float, seed: int) -> float:
+    """Exercise 8.2's protocol for one starting bias: test MSE (mean over the two tasks) after 60 full-batch steps."""
+    from ..attention import TaskAttention
+    from ..data import low_rank_regression
+    from ..device import seed_everything
+    from ..train import evaluate, fit
+
+    data = low_rank_regression(n_tasks=2, n_train=100, n_val=10, n_test=500, seed=seed)
+    tasks = [regression(name) for name in data.train.tasks]
+    seed_everything(seed)
+    model = TaskAttention(lambda: MLP(50, [16, 16, 16, 16]), tasks)
     with torch.no_grad():
-        for gate in model.gates.values():
-            gate.weight.zero_()
-        model.gates["a"].bias.copy_(torch.log(torch.tensor([0.7, 0.2, 0.1])))
-        model.gates["b"].bias.copy_(torch.log(torch.tensor([0.1, 0.1, 0.8])))
-    want = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
-    ran, result = run(EXPERT_USAGE, expert_usage, model, torch.randn(10, 3))
+        for stage in model.masks:
+            for layer in stage.values():
+                layer.weight.zero_()
+                layer.bias.fill_(bias)
+    fit(model, tasks, data.train, epochs=60, batch_size=100, lr=1e-2, seed=seed, progress=False)
+    errors = evaluate(model, tasks, data.test).metric
+    return sum(errors.values()) / len(errors)
+
+
+def check_mask_start(mask_start: Callable[[list, int], tuple]) -> bool:
+    """Exercise 8.2: test errors of task attention started from closed, half-open and open masks, and the best start."""
+    biases, seed = [-3.0, 0.0, 3.0], 0
+    case = f"biases {biases}, seed {seed}"
+    ran, result = run(MASK_START, mask_start, list(biases), seed)
     if not ran:
         return False
-    if isinstance(result, Tensor):
-        result = result.detach()
-    if problem := compare(result, want, atol=1e-5):
-        return fail(EXPERT_USAGE, problem, f"an MMoE with 2 tasks and 3 experts whose gates read {want.tolist()} "
-                                           "for every input")
-    return passed(EXPERT_USAGE, "Each row sums to 1; where two rows differ, the tasks use different experts.")
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        return fail(MASK_START, f"Return a pair (errors, best bias); you returned {describe(result)}.", case)
+    errors, best = result
+    if problem := vector_problem(errors, (len(biases),), "The errors"):
+        return fail(MASK_START, problem, case)
+    errors = errors.detach().double().cpu()
+    if not bool((errors > 0).all()):
+        return fail(MASK_START, f"A mean squared error is positive; yours are {errors.tolist()}.", case)
+    if problem := compare(best, biases[int(errors.argmin())]):
+        return fail(MASK_START, f"The best start: {problem} Your own errors {[round(e, 4) for e in errors.tolist()]} "
+                                "say otherwise.", case)
+    measured = _mask_start_error(biases[1], seed)
+    if problem := compare(errors[1].item(), measured, rtol=1e-3, atol=1e-5):
+        return fail(MASK_START, "Your error for bias 0 is not what the protocol measures: use its data, seed, model, "
+                                "masks and budget exactly as stated, and no other step in between.", case)
+    worst = biases[int(errors.argmax())]
+    return passed(MASK_START, f"Measured test MSE per start {[round(e, 3) for e in errors.tolist()]}: the worst "
+                              f"start is bias {worst:g}, σ = {1 / (1 + math.exp(-worst)):.2f} of every feature kept.")
 
 
 def check_add_mmoe_task(add_mmoe_task: Callable[[MMoE, Task], MMoE]) -> bool:

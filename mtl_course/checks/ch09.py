@@ -6,13 +6,17 @@ from typing import Callable
 import torch
 
 from ._core import Exercise, compare, describe, fail, passed, run
+from ._measured import as_verdict, vector_problem
 
-DELTA_M_ROW = Exercise(
+WIN_OR_NOISE = Exercise(
     "9.1",
-    concept="a benchmark row's Δm% is the same quantity as in chapter 1: the average relative change of every task's "
-            "metric against single-task learning, in percent, better counted as positive.",
-    detail="for every task of the row: (row − stl) relative to stl, with the sign flipped where lower is better; the "
-           "mean over the row's tasks, times 100. The answer is one float.")
+    concept="a method wins only if it beats equal weighting seed by seed by more than the spread of those paired "
+            "differences: train both on the same seed (same data, same initial weights), subtract, and compare the "
+            "mean of the differences with their standard deviation.",
+    detail="per seed: the protocol's data, then each method in turn from a freshly seeded model and the same fit, "
+           "scored by the test MSE averaged over the 4 tasks. Return three things: equal weighting's errors and RLW's "
+           "(float tensors of shape (number of seeds,)), and True when the mean of (equal − RLW) exceeds the "
+           "standard deviation of those differences (the n − 1 kind), else False.")
 GRADIENT_SUM = Exercise(
     "9.2",
     concept="a benchmark method is a model plus a training strategy; summing the per-task gradients is a gradient "
@@ -28,23 +32,57 @@ PARETO_METHODS = Exercise(
            "method dominates; equal points do not dominate each other. The answer is a sorted list of names.")
 
 
-def check_delta_m_row(delta_m_row: Callable[[dict, dict, dict], float]) -> bool:
-    """Exercise 9.1: Δm% of one benchmark row from its metrics, STL's, and which metrics are higher-is-better."""
-    cases = [  # (row, stl, higher_is_better, answer)
-        ({"left": 0.90, "right": 0.80}, {"left": 0.90, "right": 0.80}, {"left": True, "right": True}, 0.0),
-        ({"income": 0.88, "hours": 0.75}, {"income": 0.80, "hours": 1.00}, {"income": True, "hours": False},
-         100 * (0.1 + 0.25) / 2),
-        ({"a": 0.5, "b": 0.5, "c": 3.0}, {"a": 0.4, "b": 1.0, "c": 2.0}, {"a": False, "b": False, "c": True},
-         100 * (-0.25 + 0.5 + 0.5) / 3),
-    ]
-    for row, stl, higher, want in cases:
-        ran, result = run(DELTA_M_ROW, delta_m_row, dict(row), dict(stl), dict(higher))
-        if not ran:
-            return False
-        if problem := compare(result, want, rtol=1e-6, atol=1e-9):
-            return fail(DELTA_M_ROW, problem, f"row {row} against STL {stl} (higher is better: {higher}): "
-                                              f"Δm% is {want:.4g}")
-    return passed(DELTA_M_ROW, "this is what run_benchmark writes into every row's 'delta_m'.")
+def _win_or_noise_error(method: str, seed: int) -> float:
+    """Exercise 9.1's protocol for one run: test MSE, mean over the 4 tasks, of 'equal' or 'RLW' on one seed."""
+    from torch import nn
+
+    from ..data import low_rank_regression
+    from ..device import seed_everything
+    from ..models import HardSharing, MLP
+    from ..tasks import regression
+    from ..train import evaluate, fit
+    from ..weighting import EqualWeighting, RandomLossWeighting
+
+    data = low_rank_regression(n_tasks=4, n_train=50, n_val=10, n_test=500, seed=seed)
+    tasks = [regression(name) for name in data.train.tasks]
+    strategy = EqualWeighting() if method == "equal" else RandomLossWeighting(tasks, seed=seed)
+    seed_everything(seed)
+    model = HardSharing(MLP(50, [8], activation=nn.Tanh), tasks)
+    fit(model, tasks, data.train, strategy=strategy, epochs=50, batch_size=50, lr=1e-2, seed=seed, progress=False)
+    errors = evaluate(model, tasks, data.test).metric
+    return sum(errors.values()) / len(errors)
+
+
+def check_win_or_noise(win_or_noise: Callable[[list], tuple]) -> bool:
+    """Exercise 9.1: equal weighting and RLW seed by seed, and whether RLW's paired gain exceeds its spread."""
+    seeds = [0, 1, 2]
+    case = f"seeds {seeds}"
+    ran, result = run(WIN_OR_NOISE, win_or_noise, list(seeds))
+    if not ran:
+        return False
+    if not isinstance(result, (tuple, list)) or len(result) != 3:
+        return fail(WIN_OR_NOISE, f"Return three things (equal's errors, RLW's errors, the verdict); you returned "
+                                  f"{describe(result)}.", case)
+    equal, rlw, wins = result
+    for errors, what in ((equal, "Equal weighting's errors"), (rlw, "RLW's errors")):
+        if problem := vector_problem(errors, (len(seeds),), what):
+            return fail(WIN_OR_NOISE, problem, case)
+        if not bool((errors > 0).all()):
+            return fail(WIN_OR_NOISE, f"{what} must be positive mean squared errors; yours are "
+                                      f"{errors.detach().tolist()}.", case)
+    gains = (equal.detach() - rlw.detach()).double().cpu()
+    verdict = bool(gains.mean() > gains.std())
+    if problem := compare(as_verdict(wins), verdict):
+        return fail(WIN_OR_NOISE, f"The verdict: {problem} Your own paired differences "
+                                  f"{[round(g, 4) for g in gains.tolist()]} say otherwise.", case)
+    measured = _win_or_noise_error("RLW", seeds[0])
+    if problem := compare(rlw[0].item(), measured, rtol=1e-3, atol=1e-5):
+        return fail(WIN_OR_NOISE, "Your RLW error on the first seed is not what the protocol measures: use its data, "
+                                  "model, seeds and budget exactly as stated.", case)
+    return passed(WIN_OR_NOISE, f"Paired differences (equal − RLW) {[round(g, 4) for g in gains.tolist()]}: mean "
+                                f"{gains.mean():.4f} against a spread of {gains.std():.4f}, so "
+                                f"{'a win beyond the seed noise' if verdict else 'not a win beyond the seed noise'} "
+                                "on these seeds.")
 
 
 def check_gradient_sum_method(make_method: Callable) -> bool:

@@ -1,20 +1,23 @@
 """Checks for the exercises of notebook 10, scaling out."""
 from __future__ import annotations
 
+import itertools
 from typing import Callable
 
 import torch
 from torch import Tensor
 
-from ..gradients import mgda
-from ._core import Exercise, compare, fail, passed, run
+from ._core import Exercise, compare, describe, fail, passed, run
+from ._measured import vector_problem
 
-SAMPLED_LOSS = Exercise(
+SAMPLED_VARIANCE = Exercise(
     "10.1",
-    concept="training on k of T tasks per step: the sum over the sampled tasks, scaled by T/k when you want an "
-            "unbiased estimate of the sum over all T tasks.",
-    detail="ingredients: the losses at the chosen indices, their sum, T (the number of losses) and k (the number "
-           "chosen); scale only when `unbiased` is true. The answer is a scalar tensor.")
+    concept="task sampling is unbiased, not exact: over the equally likely k-subsets of the T tasks, the scaled "
+            "sampled loss (T/k)·Σ over the subset scatters around the sum of all T losses; its variance is what the "
+            "saving costs.",
+    detail="enumerate every k-subset of the T indices (each equally likely), form the scaled sum of the losses in "
+           "each, and take the variance over the subsets with the population formula (divide by the number of "
+           "subsets, not by one less). With k = T there is one subset and the variance is 0. One number.")
 COST_LINE = Exercise(
     "10.2",
     concept="fit a straight line, seconds ≈ a + b·T, by least squares: the intercept a is the fixed cost per step, "
@@ -22,28 +25,32 @@ COST_LINE = Exercise(
     detail="the design matrix has one row per measurement and two columns, a column of ones and the column of T; "
            "torch.linalg has a least-squares solver (work in float64 for accuracy), or use the closed form of simple "
            "linear regression (covariance of T and seconds over the variance of T). The answer is a pair of floats.")
-ALLREDUCE = Exercise(
+COST_GROWTH = Exercise(
     "10.3",
-    concept="with data parallelism every rank must take the same step: average the ranks' per-task gradients first "
-            "(what all-reduce gives), then combine the tasks once.",
-    detail="the ranks' gradients form R matrices of shape T×D; their mean over the R ranks is one T×D matrix; apply "
-           "the given aggregate to it. Combining on each rank and averaging afterwards gives a different direction. "
-           "The answer has shape (D,).")
+    concept="measure, do not assume: time the gradient of the summed loss and the T per-task gradients on the same "
+            "model at a few task counts, and compare how much each grows from the fewest tasks to the most (a ratio "
+            "of times, which a busy machine disturbs far less than a time itself).",
+    detail="per task count: the protocol's model and batch; for each of the two ways, the best of 5 timings (with "
+           "mc.clock) of a forward pass, the losses and the gradient(s) on the shared parameters, one gradient of "
+           "the sum or one per task. Return the two float tensors of seconds (shape (number of counts,)) and the "
+           "string 'per-task' or 'summed': the way whose time grew more from the first count to the last.")
 
 
-def check_sampled_loss(sampled_loss: Callable[[Tensor, list[int], bool], Tensor]) -> bool:
-    """Exercise 10.1: the loss of the sampled tasks, scaled by T/k when unbiased."""
+def check_sampled_loss_variance(sampled_loss_variance: Callable[[Tensor, int], float]) -> bool:
+    """Exercise 10.1: the variance of (T/k)·Σ_{t∈S} Lₜ over the equally likely k-subsets S of the T tasks."""
     losses = torch.tensor([1.0, 2.0, 3.0, 4.0, 6.0])
-    cases = [([0, 4], True, 17.5), ([0, 4], False, 7.0), ([1, 2, 3], True, 15.0), ([2], True, 15.0),
-             ([0, 1, 2, 3, 4], True, 16.0)]
-    for chosen, unbiased, want in cases:
-        ran, result = run(SAMPLED_LOSS, sampled_loss, losses.clone(), list(chosen), unbiased)
+    cases = [(losses, 2), (losses, 1), (losses, 5), (losses, 4), (torch.tensor([2.0, 2.0, 2.0]), 1)]
+    for values, k in cases:
+        sums = torch.tensor([len(values) / k * sum(values[i].item() for i in subset)
+                             for subset in itertools.combinations(range(len(values)), k)], dtype=torch.float64)
+        want = float(((sums - sums.mean()) ** 2).mean())
+        ran, result = run(SAMPLED_VARIANCE, sampled_loss_variance, values.clone(), k)
         if not ran:
             return False
-        if problem := compare(result, want):
-            return fail(SAMPLED_LOSS, problem, f"losses {losses.tolist()}, chosen = {chosen}, unbiased = {unbiased}: "
-                                               f"the answer is {want:g}")
-    return passed(SAMPLED_LOSS, "Averaged over all k-subsets, the unbiased version is exactly the sum of all T losses.")
+        if problem := compare(result, want, rtol=1e-5, atol=1e-5):
+            return fail(SAMPLED_VARIANCE, problem, f"losses {values.tolist()}, k = {k}: the variance is {want:g}")
+    return passed(SAMPLED_VARIANCE, "The variance shrinks as k grows and vanishes at k = T: every sampled step trades "
+                                    "that noise for the backward passes it saves.")
 
 
 def check_cost_line(cost_line: Callable[[Tensor, Tensor], tuple[float, float]]) -> bool:
@@ -61,18 +68,60 @@ def check_cost_line(cost_line: Callable[[Tensor, Tensor], tuple[float, float]]) 
     return passed(COST_LINE, "The slope b is what one more task costs per step; the intercept a, what no task costs.")
 
 
-def check_allreduce_then_combine(allreduce_then_combine: Callable[[list[Tensor], Callable[[Tensor], Tensor]], Tensor]) -> bool:
-    """Exercise 10.3: average the ranks' T×D per-task gradients, then apply the gradient method once."""
-    local = [torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([[1.0, 0.0], [0.0, -1.0]])]
-    # Mean over ranks: [[1, 0], [0, 0]]; MGDA's min-norm point of {(1, 0), (0, 0)} is 0. Combining on each rank
-    # first would give mean(mgda) = ((0.5, 0.5) + (0.5, −0.5)) / 2 = (0.5, 0): a different, wrong direction.
-    cases = [("mgda", mgda, [0.0, 0.0]), ("the sum of the rows", lambda g: g.sum(0), [1.0, 0.0]),
-             ("twice the second row", lambda g: g[1] * 2, [0.0, 0.0])]
-    for name, aggregate, want in cases:
-        ran, result = run(ALLREDUCE, allreduce_then_combine, [g.clone() for g in local], aggregate)
-        if not ran:
-            return False
-        if problem := compare(result, torch.tensor(want), atol=1e-5):
-            return fail(ALLREDUCE, problem, f"ranks' gradients {[g.tolist() for g in local]}, aggregate = {name}: "
-                                            f"the direction is {want}")
-    return passed(ALLREDUCE, "This is what DistributedGradientAggregation does, with dist.all_reduce across processes.")
+def _cost_growth(counts: list[int], repeats: int = 5) -> tuple[float, float]:
+    """Exercise 10.3's protocol: growth of the summed and of the per-task gradients' time, last count / first."""
+    from ..device import clock
+    from ..models import HardSharing, MLP
+    from ..tasks import regression, task_losses
+
+    cpu = torch.device("cpu")
+    times = {}
+    for n_tasks in (counts[0], counts[-1]):
+        tasks = [regression(f"t{i}") for i in range(n_tasks)]
+        torch.manual_seed(0)
+        model = HardSharing(MLP(32, [256, 256]), tasks)
+        x, y = torch.randn(64, 32), {t.name: torch.randn(64) for t in tasks}
+        params = model.shared_parameters()
+        best = [float("inf"), float("inf")]
+        for _ in range(repeats):
+            start = clock(cpu)
+            torch.autograd.grad(sum(task_losses(tasks, model(x), y).values()), params)
+            middle = clock(cpu)
+            for loss in task_losses(tasks, model(x), y).values():
+                torch.autograd.grad(loss, params, retain_graph=True)
+            end = clock(cpu)
+            best = [min(best[0], middle - start), min(best[1], end - middle)]
+        times[n_tasks] = best
+    first, last = times[counts[0]], times[counts[-1]]
+    return last[0] / first[0], last[1] / first[1]
+
+
+def check_gradient_cost_growth(gradient_cost_growth: Callable[[list[int]], tuple]) -> bool:
+    """Exercise 10.3: how the time of the summed gradient and of the T per-task gradients grows with T, measured."""
+    counts = [2, 16]
+    case = f"task counts {counts}"
+    ran, result = run(COST_GROWTH, gradient_cost_growth, list(counts))
+    if not ran:
+        return False
+    if not isinstance(result, (tuple, list)) or len(result) != 3:
+        return fail(COST_GROWTH, f"Return three things (the summed gradient's seconds, the per-task gradients' "
+                                 f"seconds, the conclusion); you returned {describe(result)}.", case)
+    summed, per_task, faster = result
+    for seconds, what in ((summed, "The summed gradient's times"), (per_task, "The per-task gradients' times")):
+        if problem := vector_problem(seconds, (len(counts),), what):
+            return fail(COST_GROWTH, problem, case)
+        if not bool((seconds > 0).all()):
+            return fail(COST_GROWTH, f"{what} must be positive durations; yours are {seconds.detach().tolist()}.", case)
+    growth = [float(v[-1] / v[0]) for v in (summed.detach().double(), per_task.detach().double())]
+    verdict = "per-task" if growth[1] > growth[0] else "summed"
+    if problem := compare(faster, verdict):
+        return fail(COST_GROWTH, f"The conclusion: {problem} Your own times grew ×{growth[0]:.2f} (summed) and "
+                                 f"×{growth[1]:.2f} (per task): name the one that grew more.", case)
+    measured = _cost_growth(counts)
+    if any(not 1 / 3 < g / m < 3 for g, m in zip(growth, measured)):
+        return fail(COST_GROWTH, f"Your growths ×{growth[0]:.2f} (summed) and ×{growth[1]:.2f} (per task) are far from "
+                                 f"what the protocol measures here (×{measured[0]:.2f} and ×{measured[1]:.2f}): use its "
+                                 "model, batch and timing exactly as stated.", case)
+    return passed(COST_GROWTH, f"From T = {counts[0]} to {counts[-1]} your summed gradient's time grew ×{growth[0]:.1f} "
+                               f"and the per-task gradients' ×{growth[1]:.1f}: each task adds a backward pass through "
+                               "the trunk to one and only a head and a loss to the other.")

@@ -6,10 +6,8 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from ..data.batches import MultiTaskData
-from ..data.per_task import PerTaskData
-from ..schedules import Proportional, RoundRobin, Schedule, Temperature, Uniform
-from ._core import Exercise, compare, fail, passed, run
+from ._core import Exercise, compare, describe, fail, passed, run
+from ._measured import vector_problem
 
 TEMPERATURE = Exercise(
     "11.1",
@@ -22,13 +20,15 @@ MASKED = Exercise(
     concept="a missing label must contribute nothing: average the squared errors over the labelled rows only.",
     detail="NaN marks a missing target (torch.isnan finds them); the mean runs over the rows that are present, and "
            "with no such row the answer is 0, not NaN, so that the task adds nothing to the step. One number.")
-PASSES = Exercise(
+MISSING_COST = Exercise(
     "11.3",
-    concept="measure, do not compute: draw one epoch of the schedule's batches and count how often the task's own "
-            "examples are shown.",
-    detail="ingredients: the schedule's batches for one epoch (seeded by `seed`), the rows of each batch that carry a "
-           "label for `task` (mc.data.is_labelled), their total, divided by the size of that task's own set. One "
-           "number, close to 11·pₜ here.")
+    concept="a task whose labels go missing trains the shared trunk less; whether the other task pays for it depends "
+            "on how much the two share. Measure the other task's error with and without the hidden labels, for related "
+            "and for unrelated tasks, and compare the relative rises.",
+    detail="per ρ (1, then 0) and per hidden fraction of t00's labels (0, then 0.9): the protocol's data, the hidden "
+           "labels, a freshly seeded model and the same fit, then t01's test MSE. Return a float tensor of shape "
+           "(2, 2) (rows ρ = 1, 0; columns fraction 0, 0.9) and the string 'related' or 'unrelated': the row whose "
+           "t01 error rose more, relative to its own fraction-0 error.")
 BEST_F1 = Exercise(
     "11.4",
     concept="F1 depends on the threshold that turns scores into decisions: try every useful threshold and keep the "
@@ -69,28 +69,53 @@ def check_masked_mse(masked_mse: Callable[[Tensor, Tensor], Tensor]) -> bool:
     return passed(MASKED, "This is mc.masked_loss for a regression task: the loss on the labelled subset.")
 
 
-def _toy_sets() -> PerTaskData:
-    """A large task (10,000 examples) and a small one (1,000), one input each."""
-    return PerTaskData({"large": MultiTaskData(torch.zeros(10_000, 1), {"large": torch.zeros(10_000)}),
-                        "small": MultiTaskData(torch.ones(1_000, 1), {"small": torch.ones(1_000)})})
+def _missing_cost_error(rho: float, fraction: float, seed: int) -> float:
+    """Exercise 11.3's protocol for one run: t01's test MSE with a fraction of t00's labels hidden."""
+    from torch import nn
+
+    from ..data import hide_labels, low_rank_regression
+    from ..device import seed_everything
+    from ..models import HardSharing, MLP
+    from ..tasks import regression
+    from ..train import evaluate, fit
+
+    data = low_rank_regression(n_tasks=2, n_train=200, n_val=10, n_test=500, rho=rho, seed=seed)
+    tasks = [regression(name) for name in data.train.tasks]
+    train = hide_labels(data.train, "t00", fraction, seed=seed)
+    seed_everything(seed)
+    model = HardSharing(MLP(50, [8], activation=nn.Tanh), tasks)
+    fit(model, tasks, train, epochs=100, batch_size=200, lr=1e-2, seed=seed, progress=False)
+    return evaluate(model, tasks, data.test).metric["t01"]
 
 
-def check_passes_over(passes_over: Callable[[PerTaskData, Schedule, str, int, int], float]) -> bool:
-    """Exercise 11.3: measured passes over one task's set in one epoch of a schedule, against nₜ·pₜ's expectation."""
-    data = _toy_sets()
-    # One epoch is 11,000 examples = 550 batches of 20; the small task gets 550·pₜ of them, i.e. 11·pₜ passes.
-    # The tolerances are about 3.5 binomial standard deviations of a sampled schedule's count.
-    cases = [(RoundRobin(), "small", 5.5, 0.0), (Proportional(), "small", 1.0, 0.5), (Uniform(), "small", 5.5, 0.8),
-             (Temperature(2.0), "small", 11 * 1000 ** 0.5 / (10_000 ** 0.5 + 1000 ** 0.5), 0.7),
-             (Uniform(), "large", 0.55, 0.08)]
-    for schedule, task, want, tolerance in cases:
-        ran, result = run(PASSES, passes_over, data, schedule, task, 20, 0)
-        if not ran:
-            return False
-        if problem := compare(result, want, rtol=0.0, atol=tolerance + 1e-9):
-            return fail(PASSES, problem, f"{schedule!r}, sizes 10,000 and 1,000, batches of 20: the {task} task gets "
-                                         f"about {want:.2f} passes per epoch")
-    return passed(PASSES, "Uniform sampling shows the small set 5.5 times per epoch: that is where it overfits.")
+def check_missing_label_cost(missing_label_cost: Callable[[int], tuple]) -> bool:
+    """Exercise 11.3: the other task's test error with and without 90% of t00's labels, for related and unrelated tasks."""
+    seed = 0
+    case = f"seed {seed}"
+    ran, result = run(MISSING_COST, missing_label_cost, seed)
+    if not ran:
+        return False
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        return fail(MISSING_COST, f"Return a pair (the errors, the conclusion); you returned {describe(result)}.", case)
+    errors, more = result
+    if problem := vector_problem(errors, (2, 2), "The errors"):
+        return fail(MISSING_COST, problem, case)
+    errors = errors.detach().double().cpu()
+    if not bool((errors > 0).all()):
+        return fail(MISSING_COST, f"Mean squared errors are positive; yours are {errors.tolist()}.", case)
+    rise = errors[:, 1] / errors[:, 0] - 1
+    verdict = "related" if rise[0] > rise[1] else "unrelated"
+    if problem := compare(more, verdict):
+        return fail(MISSING_COST, f"The conclusion: {problem} Your own errors rose by {100 * rise[0]:+.1f}% (ρ = 1) "
+                                  f"and {100 * rise[1]:+.1f}% (ρ = 0): name the row that rose more.", case)
+    measured = _missing_cost_error(1.0, 0.9, seed)
+    if problem := compare(errors[0, 1].item(), measured, rtol=1e-3, atol=1e-5):
+        return fail(MISSING_COST, "Your error for ρ = 1 with 90% hidden is not what the protocol measures: use its "
+                                  "data, labels, seeds, model and budget exactly as stated.", case)
+    return passed(MISSING_COST, f"Hiding 90% of t00's labels moved t01's error by {100 * rise[0]:+.1f}% for related "
+                                f"tasks and {100 * rise[1]:+.1f}% for unrelated ones: "
+                                + ("a missing label costs the tasks that share the trunk with it." if verdict == "related"
+                                   else "here the unrelated pair moved more; compare both changes with a second seed."))
 
 
 def check_best_f1(best_f1: Callable[[Tensor, Tensor], float]) -> bool:
