@@ -1,15 +1,18 @@
-"""What the checks of the *experiment* exercises share: read a table of measurements, and re-measure one point.
+"""What the checks of the *experiment* exercises share: read the measurements, and re-measure one point.
 
 An experiment exercise asks for a function that runs a small measurement, e.g. `f(weights, seeds)`, and
-returns the measurements as `{knob: {seed: number}}` together with the conclusion the learner draws
-from them. Its check verifies three things: the table is complete and finite, the conclusion follows from
-the learner's own numbers, and one point re-measured by a second, smaller call agrees with the table
-(so that the numbers were measured with fixed seeds, not typed in).
+returns the measurements (a table `{knob: {seed: number}}`, or a tensor of them) together with the
+conclusion the learner draws from them. Its check verifies three things: the measurements are complete and
+finite, the conclusion follows from the learner's own numbers, and one point re-measured by a second call
+agrees with them (so that the numbers were measured with fixed seeds, not typed in).
 """
 from __future__ import annotations
 
 import math
 from typing import Callable, Sequence
+
+import torch
+from torch import Tensor
 
 from ._core import Exercise, _number, describe, fail, run
 
@@ -83,3 +86,23 @@ def remeasured(exercise: Exercise, fn: Callable, args: tuple, key: str, knob, se
                               "(seed each run), don't type numbers in.",
                     f"the {knob_name} {knob!r}, seed {seed}")
     return True
+
+
+def vector_problem(value: object, shape: tuple[int, ...], what: str) -> str | None:
+    """None if `value` is a finite float tensor of `shape`, else what is wrong with it, in words."""
+    if not isinstance(value, Tensor) or not value.is_floating_point():
+        return f"{what}: return a float tensor of shape {shape}; you returned {describe(value)}."
+    if tuple(value.shape) != shape:
+        return f"{what}: return a tensor of shape {shape}; yours has shape {tuple(value.shape)}."
+    if not bool(value.detach().isfinite().all()):
+        return f"{what} hold NaN or infinity ({value.detach().tolist()}): did a run diverge, or a division fail?"
+    return None
+
+
+def as_verdict(value: object) -> object:
+    """A yes/no answer as a Python bool when it is one in another form (a NumPy or one-element bool tensor)."""
+    if isinstance(value, Tensor) and value.numel() == 1 and value.dtype == torch.bool:
+        return bool(value)
+    if type(value).__name__ == "bool_":   # NumPy's bool
+        return bool(value)
+    return value

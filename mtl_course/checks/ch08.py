@@ -13,7 +13,7 @@ from ..models import MLP, HardSharing
 from ..mmoe import MMoE
 from ..tasks import Task, classification, regression
 from ._core import Exercise, compare, describe, fail, passed, run
-from ._measured import vector_problem
+from ._experiment import vector_problem
 
 STITCH = Exercise(
     "8.1",

@@ -6,7 +6,7 @@ from typing import Callable
 import torch
 
 from ._core import Exercise, compare, describe, fail, passed, run
-from ._measured import as_verdict, vector_problem
+from ._experiment import as_verdict, vector_problem
 
 WIN_OR_NOISE = Exercise(
     "9.1",

@@ -7,7 +7,7 @@ import torch
 from torch import Tensor
 
 from ._core import Exercise, compare, describe, fail, passed, run
-from ._measured import vector_problem
+from ._experiment import vector_problem
 
 TEMPERATURE = Exercise(
     "11.1",
