@@ -15,7 +15,7 @@ from mtl_course import course
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = course.notebook_paths()
-REQUIRED_SECTIONS = ("Learning objectives", "Summary", "Exercises")
+REQUIRED_SECTIONS = ("Learning objectives", "Summary", "Exercises", "Discussion questions")
 
 
 def markdown(nb: dict) -> str:
@@ -110,9 +110,45 @@ def test_check_passes_on_shipped_solution_and_hints_on_stub(path, solution, name
             assert "Hint:" in out.getvalue() and "NotImplementedError" in out.getvalue()
 
 
-def test_every_notebook_has_an_exercise():
-    missing = [p.name for p in NOTEBOOKS if not exercises(p)]
-    assert not missing, f"notebooks without an exercise: {missing}"
+def test_every_notebook_has_three_exercises_and_an_experiment():
+    """At least three exercises per chapter, and one of them an experiment whose check verifies a measured
+    conclusion (its heading says so: **Exercise N.k (experiment): ...**)."""
+    for path in NOTEBOOKS:
+        text = markdown(course.load(path))
+        headings = re.findall(r"\*\*Exercise (\d+)\.(\d+)( \(experiment\))?:", text)
+        assert len(exercises(path)) >= 3 and len(headings) == len(exercises(path)), (path.name, headings)
+        assert {int(chapter) for chapter, _, _ in headings} == {int(path.name[:2])}, (path.name, headings)
+        assert [int(k) for _, k, _ in headings] == list(range(1, len(headings) + 1)), (path.name, headings)
+        assert any(experiment for _, _, experiment in headings), f"{path.name}: no experiment exercise"
+
+
+def squeeze(code: str) -> str:
+    """Code without whitespace or comments, so that a copy with other spacing still matches."""
+    return re.sub(r"\s+", "", "\n".join(line.split("#")[0] for line in code.splitlines()))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_exercise_copies_a_cell_of_its_chapter(path):
+    """An exercise asks for thinking: its solution is neither inside another code cell of the notebook nor, for
+    half or more of its long lines (30 characters or more), made of lines found there."""
+    cells = code_cells(course.load(path))
+    for solution, name, _ in exercises(path):
+        others = [c for c in cells if c != solution]
+        body = solution.split(course.BEGIN)[1].split(course.END)[0]
+        assert not any(squeeze(body) in squeeze(c) for c in others), f"{path.name}: {name} is a copy of a cell"
+        long_lines = [l.strip() for l in body.splitlines() if len(l.strip()) >= 30 and not l.strip().startswith("#")]
+        copied = [l for l in long_lines if any(l in c for c in others)]
+        assert not long_lines or len(copied) < len(long_lines) / 2, f"{path.name}: {name} repeats {copied}"
+
+
+def test_the_guide_answers_every_chapters_discussion_questions():
+    guide = (ROOT / "notebooks" / "README.md").read_text(encoding="utf-8")
+    answers = guide.split("## Discussion questions: short answers")[1]
+    for path in NOTEBOOKS:
+        if path.name.startswith("12_"):
+            continue  # the capstone's questions are about the student's own project: the rubric is its guide
+        section = re.search(rf"^### {path.name[:2]} .*?(?=^### |\Z)", answers, re.M | re.S)
+        assert section and "go here" not in section.group(0) and len(section.group(0)) > 300, path.name
 
 
 def test_student_copies_have_stubs_and_no_solution_text(tmp_path):
