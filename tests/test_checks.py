@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import copy
+import inspect
 import io
 import re
 import textwrap
@@ -158,6 +159,9 @@ def as_python(value):
 def test_a_right_answer_passes_whatever_its_numeric_type(path, solution, name, check):
     """The solution's numbers returned as 0-d tensors, NumPy scalars or Python numbers (answers of other kinds unchanged)."""
     fn, checker = load(solution, name, check)
+    returns = inspect.signature(fn).return_annotation   # a string here: this file's annotations are postponed
+    if re.fullmatch(r"dict(\[.*\])?", str(returns)):   # an experiment's table and verdict: no number to convert
+        pytest.skip(f"{name} returns a dict, which none of the conversions changes")
     answers = []   # the solution runs once (an experiment exercise trains models); its answers are replayed
 
     def recorded(*args, **kwargs):
