@@ -55,6 +55,19 @@ def varied(exercise: Exercise, measured: dict, key: str) -> bool:
                           "table with one value.")
 
 
+def measured(exercise: Exercise, fn: Callable, args: tuple, key: str, knobs: Sequence, seeds: Sequence[int],
+             knob_name: str) -> tuple[dict, dict] | None:
+    """Run the learner's experiment; (its result, result[key] as a complete, finite and varied table), or None
+    after a hint."""
+    ran, result = run(exercise, fn, *args)
+    if not ran:
+        return None
+    numbers = table(exercise, result, key, knobs, seeds, knob_name)
+    if numbers is None or not varied(exercise, numbers, key):
+        return None
+    return result, numbers
+
+
 def mean(row: dict) -> float:
     """The mean over the seeds of one row of a table."""
     return sum(row.values()) / len(row)

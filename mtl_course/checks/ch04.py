@@ -6,7 +6,7 @@ from typing import Callable
 import torch
 
 from ._core import Exercise, _number, compare, fail, passed, run
-from ._experiment import flag, mean, remeasured, table, varied
+from ._experiment import flag, mean, measured, remeasured
 
 STANDARDIZE = Exercise(
     "4.1",
@@ -82,12 +82,10 @@ def check_switch_weight(switch_weight: Callable[[torch.Tensor, torch.Tensor], fl
 def check_static_weight_experiment(static_weight_experiment: Callable[[list, list], dict]) -> bool:
     """Exercise 4.4: does a static weight beat equal weighting seed by seed? The learner's measured conclusion."""
     weights, seeds = [0.1, 0.3, 3.0], [0, 1, 2]
-    ran, result = run(STATIC_EXPERIMENT, static_weight_experiment, list(weights), list(seeds))
-    if not ran:
+    found = measured(STATIC_EXPERIMENT, static_weight_experiment, (list(weights), list(seeds)), "dm", weights, seeds, "weight")
+    if found is None:
         return False
-    dm = table(STATIC_EXPERIMENT, result, "dm", weights, seeds, "weight")
-    if dm is None or not varied(STATIC_EXPERIMENT, dm, "dm"):
-        return False
+    result, dm = found
     best = max(weights, key=lambda w: mean(dm[w]))
     if _number(result.get("best_w")) != best:
         return fail(STATIC_EXPERIMENT, f"Your table's highest mean Δm% is that of w = {best}, but result['best_w'] is "

@@ -7,7 +7,7 @@ from typing import Callable
 import torch
 
 from ._core import Exercise, compare, fail, passed, run
-from ._experiment import flag, remeasured, table, varied
+from ._experiment import flag, measured, remeasured
 
 DWA_TEMPERATURE = Exercise(
     "5.1",
@@ -70,12 +70,10 @@ def check_gradnorm_balance(gradnorm_balance: Callable[..., torch.Tensor]) -> boo
 def check_uncertainty_experiment(uncertainty_experiment: Callable[[tuple, list], dict]) -> bool:
     """Exercise 5.3: does the low-noise task lose under uncertainty weighting? The learner's measured conclusion."""
     noise, seeds, methods = (1.0, 0.1), [0, 1], ["uncertainty", "equal"]
-    ran, result = run(UW_EXPERIMENT, uncertainty_experiment, noise, list(seeds))
-    if not ran:
+    found = measured(UW_EXPERIMENT, uncertainty_experiment, (noise, list(seeds)), "mse", methods, seeds, "method")
+    if found is None:
         return False
-    mse = table(UW_EXPERIMENT, result, "mse", methods, seeds, "method")
-    if mse is None or not varied(UW_EXPERIMENT, mse, "mse"):
-        return False
+    result, mse = found
     loses = flag(UW_EXPERIMENT, result, "low_noise_task_loses_on_every_seed")
     if loses is None:
         return False

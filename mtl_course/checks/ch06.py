@@ -6,7 +6,7 @@ from typing import Callable
 import torch
 
 from ._core import Exercise, compare, fail, passed, run
-from ._experiment import mean, remeasured, table, varied
+from ._experiment import mean, measured, remeasured
 
 HURTING_WEIGHT = Exercise(
     "6.1",
@@ -85,12 +85,10 @@ def check_hurt_tasks(hurt_tasks: Callable[[torch.Tensor, torch.Tensor], torch.Te
 def check_hurt_experiment(hurt_experiment: Callable[[list, list], dict]) -> bool:
     """Exercise 6.4: which pair's summed step hurts a task more often? The learner's prediction and measurement."""
     scales, seeds = [1.0, 10.0], [0, 1]
-    ran, result = run(HURT_EXPERIMENT, hurt_experiment, list(scales), list(seeds))
-    if not ran:
+    found = measured(HURT_EXPERIMENT, hurt_experiment, (list(scales), list(seeds)), "hurt", scales, seeds, "scale")
+    if found is None:
         return False
-    hurt = table(HURT_EXPERIMENT, result, "hurt", scales, seeds, "scale")
-    if hurt is None or not varied(HURT_EXPERIMENT, hurt, "hurt"):
-        return False
+    result, hurt = found
     if result.get("prediction") not in scales:
         return fail(HURT_EXPERIMENT, f"result['prediction'] should be one of the scales {scales}, written down "
                                      f"before you ran the experiment; it is {result.get('prediction')!r}.")

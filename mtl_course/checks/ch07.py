@@ -7,7 +7,7 @@ import torch
 from torch import Tensor
 
 from ._core import Exercise, _number, compare, fail, passed, run
-from ._experiment import flag, mean, remeasured, table, varied
+from ._experiment import flag, mean, measured, remeasured
 
 SOFT_GAP = Exercise(
     "7.1",
@@ -93,12 +93,10 @@ def check_decay_half_life(decay_half_life: Callable[[float, float], int]) -> boo
 def check_soft_sharing_experiment(soft_sharing_experiment: Callable[[list, list], dict]) -> bool:
     """Exercise 7.4: does a soft-sharing coupling beat single-task learning seed by seed? The measured conclusion."""
     lams, seeds = [0.0, 0.1, 1.0], [0, 1]
-    ran, result = run(SOFT_EXPERIMENT, soft_sharing_experiment, list(lams), list(seeds))
-    if not ran:
+    found = measured(SOFT_EXPERIMENT, soft_sharing_experiment, (list(lams), list(seeds)), "mse", lams, seeds, "λ")
+    if found is None:
         return False
-    mse = table(SOFT_EXPERIMENT, result, "mse", lams, seeds, "λ")
-    if mse is None or not varied(SOFT_EXPERIMENT, mse, "mse"):
-        return False
+    result, mse = found
     best = min(lams, key=lambda lam: mean(mse[lam]))
     if _number(result.get("best_lam")) != best:
         return fail(SOFT_EXPERIMENT, f"Your table's lowest mean MSE is that of λ = {best}, but result['best_lam'] is "

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-import torch
 
 from ._core import Exercise, compare, describe, fail, passed, run
 from ._experiment import as_verdict, vector_problem
