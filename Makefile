@@ -1,8 +1,8 @@
 # The course's two commands (README's quick start):
 #   make lab    set up the environment, then open the course in JupyterLab
-#   make test   set up the same environment, then run every test in four parts, and print each part's time:
-#               setup, unit tests (student copies included), notebooks and browser (nbval, WORKERS at a
-#               time, and JupyterLab in Chromium beside them), site (the website in Chromium)
+#   make test   set up the same environment, then run every test in three parts, and print each part's time:
+#               setup; tests (the unit tests, student copies included; every notebook under nbval; JupyterLab
+#               in Chromium), WORKERS at a time, with each kind's time added up; site (the website in Chromium)
 # Setup is idempotent: the virtualenv in .venv is created once and reinstalled only when
 # pyproject.toml or constraints.txt change.
 
@@ -46,14 +46,14 @@ setup: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --port=$(PORT) $(ROOT_OK) $(LAB_ARGS)
 
-# make test runs pytest three times, so that the website is built only after every notebook has run:
-#   unit tests  tests/ (the student copies too: each equals its notebook but for the solutions, and its
-#               stubs and checks run there), but not the website's pages or JupyterLab
-#   notebooks and browser
-#               nbval on every notebook, slowest first, each whole in one kernel on one worker;
-#               conftest.py keeps their outputs in _build/executed/ for the website. Beside them, on the
-#               same workers, the browser test: JupyterLab from `make lab` in headless Chromium, chapter 3
-#               run and its explorer's slider moved (in a part of its own it left a core idle for 80-90 s)
+# make test runs pytest twice, so that the website is built only after every notebook has run:
+#   tests       one pytest-xdist run on WORKERS workers, a file at a time: the unit tests first (tests/,
+#               the student copies too: each equals its notebook but for the solutions, and its stubs and
+#               checks run there), then, slowest first, nbval on every notebook, each whole in one kernel,
+#               and the browser test: JupyterLab from `make lab` in headless Chromium, chapter 3 run and
+#               its explorer's slider moved. conftest.py keeps the notebooks' outputs in _build/executed/
+#               for the website, and adds up each kind's time. (In parts of their own, the unit tests'
+#               slowest files and the browser test each left a core idle: 645 s in all, now about 10% less.)
 #   site        the website built from those outputs, every page loaded in headless Chromium
 # Every part runs even when an earlier one fails (the site needs the notebooks, though); the table at
 # the end gives each part's wall time and outcome. Matplotlib gets a font cache of its own: the one in
@@ -66,7 +66,7 @@ lab: $(STAMP)
 ONE_THREAD := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 PYTEST := $(ONE_THREAD) MPLCONFIGDIR=$(CURDIR)/$(BUILD)/matplotlib $(BIN)/python -m pytest
 NBVAL  := --nbval-lax --nbval-current-env -p no:python
-# conftest.py writes there the time of each kind of file of a run (notebooks added up, the browser test)
+# conftest.py writes there what each kind of test took, added up (unit tests, notebooks, the browser test)
 DETAIL := $(BUILD)/test-times-detail.txt
 # $(call part,NAME,COMMAND): run one part of make test; append its wall time and outcome to $(TIMES)
 part = start=$$(date +%s); if $(2); then outcome=passed; else outcome=FAILED; failed=1; fi; \
@@ -77,9 +77,8 @@ test:
 	@failed=0; begin=$$(date +%s); \
 	$(call part,setup,$(MAKE) --no-print-directory setup browser); \
 	if [ $$failed = 0 ]; then \
-	  $(call part,unit tests,$(PYTEST) -n $(WORKERS) --dist loadfile tests -m "not site and not lab" --durations=10); \
-	  $(call part,notebooks and browser,MTL_TIMES_DETAIL=$(DETAIL) $(PYTEST) -n $(WORKERS) --dist loadfile \
-	    $(NB) tests/test_lab.py -m "not site" --nbval-lax --nbval-current-env --durations=20); \
+	  $(call part,tests,MTL_TIMES_DETAIL=$(DETAIL) $(PYTEST) -n $(WORKERS) --dist loadfile \
+	    tests $(NB) -m "not site" --nbval-lax --nbval-current-env --durations=20); \
 	  cat $(DETAIL) >> $(TIMES) 2>/dev/null; \
 	  if [ $$outcome = passed ]; then \
 	    $(call part,site,$(PYTEST) tests/test_site.py -m site); \

@@ -5,9 +5,10 @@
   passed, write it with its outputs to _build/executed/, so that the website (mtl_course/site.py) shows the very
   run that the tests checked instead of executing every notebook a second time.
 - Run the tests marked `site` (they build the website from those outputs) after everything else.
-- Start the slowest notebooks (and the browser test) first, so that with pytest-xdist (`-n 2 --dist
-  loadfile`, one file per worker at a time, as `make test` runs them) the workers finish at about the
-  same time.
+- Order a run for pytest-xdist (`-n 2 --dist loadfile`, one file per worker at a time, as `make test`
+  runs them): the unit tests first, then the notebooks and the browser test, slowest first, so that the
+  workers finish at about the same time; the website's tests last.
+- Add up what each kind of test took (unit tests, notebooks, the browser test) for `make test`'s table.
 
 All of this works under pytest-xdist: a notebook runs whole on one worker, which keeps its outputs;
 the times reach the main process with each test's report. `make test` builds the website in a second
@@ -30,6 +31,7 @@ KEPT_BY = "nbval"  # metadata mark of a notebook that a test run executed and ke
 CACHE_KEY = "mtl_course/notebook_seconds"
 
 _file_seconds: dict[str, float] = defaultdict(float)  # notebooks and the browser test: the timed files
+_unit_seconds: dict[str, float] = defaultdict(float)  # every other test file (but the website's)
 _cells_passed: dict[object, int] = defaultdict(int)
 _notebook_failed: set[str] = set()
 
@@ -55,14 +57,15 @@ def timed(path: str, keywords) -> bool:
 
 
 def pytest_collection_modifyitems(config, items: list) -> None:
-    """Order the run: notebooks and the browser test slowest first (a new one, of unknown time, before all),
-    other tests after them, and the website tests last, after the notebooks whose outputs they render."""
+    """Order the run: unit tests first, then notebooks and the browser test slowest first (a new one, of
+    unknown time, before them), and the website tests last, after the notebooks whose outputs they render.
+    The short files at the end let both workers finish together."""
     seconds = expected_seconds(config)
 
     def key(item) -> tuple:
         path = Path(str(item.fspath))
         slow = timed(str(path), item.keywords)
-        return (item.get_closest_marker("site") is not None, not slow,
+        return (item.get_closest_marker("site") is not None, slow,
                 -seconds.get(path.name, math.inf) if slow else 0.0)
 
     items.sort(key=key)  # stable: the cells of a notebook keep their order
@@ -119,13 +122,15 @@ def pytest_runtest_logreport(report) -> None:
         _file_seconds[path] += report.duration
         if report.failed:
             _notebook_failed.add(path)
+    elif "site" not in report.keywords:
+        _unit_seconds[path] += report.duration
 
 
 def pytest_sessionfinish(session) -> None:
     """In the main process: remember each timed file's time in pytest's cache, to start the slowest first
-    next time; and where MTL_TIMES_DETAIL names a file (make test), write there what the notebooks took
-    added up and what the browser test took, for make test's table of times."""
-    if not _file_seconds or hasattr(session.config, "workerinput"):
+    next time; and where MTL_TIMES_DETAIL names a file (make test), write there what each kind of test
+    took, added up, for make test's table of times."""
+    if not (_file_seconds or _unit_seconds) or hasattr(session.config, "workerinput"):
         return
     if getattr(session.config, "cache", None):
         seconds = session.config.cache.get(CACHE_KEY, {})
@@ -136,8 +141,9 @@ def pytest_sessionfinish(session) -> None:
         notebooks = [s for path, s in _file_seconds.items() if path.endswith(".ipynb")]
         browser = sum(s for path, s in _file_seconds.items() if not path.endswith(".ipynb"))
         Path(os.environ["MTL_TIMES_DETAIL"]).write_text(
-            f"         of it, added up: {sum(notebooks):.0f} s for the {len(notebooks)} notebooks, "
-            f"{browser:.0f} s for the browser test\n")
+            f"         added up over the workers: unit tests {sum(_unit_seconds.values()):.0f} s "
+            f"({len(_unit_seconds)} files), notebooks {sum(notebooks):.0f} s ({len(notebooks)}), "
+            f"browser {browser:.0f} s\n")
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
