@@ -176,7 +176,7 @@ def fit(model: MultiTaskModel, tasks: Sequence[Task], train: MultiTaskData | Per
     groups = [{"params": list(model.parameters())}]
     if list(strategy.parameters()):
         groups.append({"params": list(strategy.parameters()), "lr": strategy_lr or lr, "weight_decay": 0.0})
-    optimizer = torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay)
+    optimizer = torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay, foreach=True)
     generator = torch.Generator().manual_seed(seed)
     names = [t.name for t in tasks]
     history = History()
