@@ -45,7 +45,7 @@ def pytest_configure(config) -> None:
 def expected_seconds(config) -> dict[str, float]:
     """Each notebook's last run time: this machine's last run (pytest's cache), else the instructor's guide's table."""
     guide = GUIDE.read_text(encoding="utf-8") if GUIDE.exists() else ""
-    seconds = {name: float(s) for name, s in re.findall(r"\]\((\d\d_\w+\.ipynb)\) \|.*\| (\d+) s \|", guide)}
+    seconds = {name: float(s) for name, s in re.findall(r"\]\((\d\d_\w+\.ipynb)\) \|.*\| (?:\d+–)?(\d+) s \|", guide)}
     cache = getattr(config, "cache", None)  # absent with -p no:cacheprovider
     seconds.update(cache.get(CACHE_KEY, {}) if cache else {})
     return seconds

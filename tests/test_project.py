@@ -239,3 +239,15 @@ def test_nbgrader_copy_marks_each_solution_as_answer_and_its_check_as_a_locked_t
     ids = [c["metadata"]["nbgrader"]["grade_id"] for c in marked]
     assert len(ids) == len(set(ids))
     assert "nbgrader" not in json.dumps(course.load(path)["cells"][0].get("metadata", {}))  # the source is untouched
+
+
+def test_the_guide_gives_every_notebooks_run_time_which_orders_the_test_run():
+    """conftest.py starts the slowest notebooks first from the guide's run times (a fresh clone has no cache)."""
+    import importlib.util
+    import types
+
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    root_conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(root_conftest)
+    seconds = root_conftest.expected_seconds(types.SimpleNamespace(cache=None))
+    assert sorted(seconds) == [p.name for p in NOTEBOOKS] and all(s > 0 for s in seconds.values()), seconds
