@@ -68,6 +68,24 @@ def measured(exercise: Exercise, fn: Callable, args: tuple, key: str, knobs: Seq
     return result, numbers
 
 
+def shown(value: object) -> str:
+    """A learner's conclusion as it reads in a message: a number, a string or None as such, anything else described."""
+    return repr(value) if value is None or isinstance(value, (int, float, str)) else describe(value)
+
+
+def keyed(exercise: Exercise, result: object, keys: Sequence[str], table_key: str, entries: Sequence,
+          per: str) -> bool:
+    """True if `result` is a dict with exactly `keys`, and result[table_key] a dict with one entry per item of
+    `entries`; otherwise a hint that names them and says what was returned."""
+    if (isinstance(result, dict) and set(result) == set(keys) and isinstance(result[table_key], dict)
+            and set(result[table_key]) == set(entries)):
+        return True
+    listed = ", ".join(f"{k!r} (a dict with one entry per {per}, {list(entries)})" if k == table_key else repr(k)
+                       for k in keys)
+    return fail(exercise, f"Return a dict with the keys {listed}; you returned {describe(result)}"
+                          f"{' with keys ' + str(list(result)) if isinstance(result, dict) else ''}.")
+
+
 def mean(row: dict) -> float:
     """The mean over the seeds of one row of a table."""
     return sum(row.values()) / len(row)

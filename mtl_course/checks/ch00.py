@@ -8,7 +8,7 @@ import torch
 from ..data import MultiTaskData
 from ..tasks import Task
 from ._core import Exercise, _number, compare, describe, fail, passed, run
-from .ch01 import shown
+from ._experiment import keyed, shown
 
 PARITY = Exercise(
     "0.1",
@@ -91,11 +91,8 @@ def check_what_bends(what_bends: Callable[[float], dict]) -> bool:
     ran, result = run(BENDS, what_bends, p)
     if not ran:
         return False
-    if not (isinstance(result, dict) and set(result) == {"measured", "culprit"}
-            and isinstance(result["measured"], dict) and set(result["measured"]) == set(keys)):
-        return fail(BENDS, f"Return a dict with the keys 'measured' (itself a dict with the keys {list(keys)}) and "
-                           f"'culprit'; you returned {describe(result)}"
-                           f"{' with keys ' + str(list(result)) if isinstance(result, dict) else ''}.")
+    if not keyed(BENDS, result, ("measured", "culprit"), "measured", keys, "setting"):
+        return False
     measured = result["measured"]
     for key in keys:
         if problem := compare(measured[key], 0.5, rtol=1.0, atol=1.5):   # any finite number in [-1, 2]

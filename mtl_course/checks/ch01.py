@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from ._core import Exercise, _number, compare, describe, fail, passed, run
+from ._experiment import keyed, shown
 
 DELTA_M = Exercise(
     "1.1",
@@ -95,11 +96,6 @@ def _baseline_mse(width: int, seed: int) -> float:
     return train_full_batch(model, data, steps=100, lr=1e-2)
 
 
-def shown(value: object) -> str:
-    """A learner's conclusion as it reads in a message: a number, a string or None as such, anything else described."""
-    return repr(value) if value is None or isinstance(value, (int, float, str)) else describe(value)
-
-
 def _numbers(values: object, count: int) -> list[float] | None:
     """A list, tuple or 1-d tensor of `count` finite numbers as floats; None for anything else."""
     if isinstance(values, torch.Tensor):
@@ -118,11 +114,8 @@ def check_wider_or_noise(wider_or_noise: Callable[[tuple, tuple], dict]) -> bool
     ran, result = run(WIDER, wider_or_noise, widths, seeds)
     if not ran:
         return False
-    if not (isinstance(result, dict) and set(result) == {"mse", "better"} and isinstance(result["mse"], dict)
-            and set(result["mse"]) == set(widths)):
-        return fail(WIDER, f"Return a dict with the keys 'mse' (a dict with one entry per width, {list(widths)}) and "
-                           f"'better'; you returned {describe(result)}"
-                           f"{' with keys ' + str(list(result)) if isinstance(result, dict) else ''}.")
+    if not keyed(WIDER, result, ("mse", "better"), "mse", widths, "width"):
+        return False
     mse = {w: _numbers(result["mse"][w], len(seeds)) for w in widths}
     for w in widths:
         if mse[w] is None or min(mse[w]) <= 0:

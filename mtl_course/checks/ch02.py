@@ -10,7 +10,7 @@ from torch import nn
 from ..models import CNN, MLP, HardSharing, MultiTaskModel, PartialSharing, count_parameters
 from ..tasks import classification, regression
 from ._core import Exercise, _number, compare, describe, fail, passed, run
-from .ch01 import shown
+from ._experiment import keyed, shown
 
 MERGE_HEADS = Exercise(
     "2.1",
@@ -109,11 +109,8 @@ def check_narrowest_winner(narrowest_winner: Callable[[tuple], dict]) -> bool:
     ran, result = run(WIDTH, narrowest_winner, widths)
     if not ran:
         return False
-    if not (isinstance(result, dict) and set(result) == {"stl", "shared", "narrowest_winner"}
-            and isinstance(result["shared"], dict) and set(result["shared"]) == set(widths)):
-        return fail(WIDTH, f"Return a dict with the keys 'stl', 'shared' (a dict with one entry per width, "
-                           f"{list(widths)}) and 'narrowest_winner'; you returned {describe(result)}"
-                           f"{' with keys ' + str(list(result)) if isinstance(result, dict) else ''}.")
+    if not keyed(WIDTH, result, ("stl", "shared", "narrowest_winner"), "shared", widths, "width"):
+        return False
     stl = _positive(result["stl"])
     shared = {w: _positive(result["shared"][w]) for w in widths}
     if stl is None or None in shared.values():

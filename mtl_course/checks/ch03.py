@@ -6,7 +6,7 @@ from typing import Callable, Sequence
 import torch
 
 from ._core import Exercise, _number, compare, describe, fail, passed, run
-from .ch01 import shown
+from ._experiment import keyed, shown
 
 COSINES = Exercise(
     "3.1",
@@ -113,11 +113,8 @@ def check_sharing_gains(sharing_gains: Callable[[tuple], dict]) -> bool:
     ran, result = run(GAINS, sharing_gains, rhos)
     if not ran:
         return False
-    if not (isinstance(result, dict) and set(result) == {"gains", "stops_hurting_at"}
-            and isinstance(result["gains"], dict) and set(result["gains"]) == set(rhos)):
-        return fail(GAINS, f"Return a dict with the keys 'gains' (a dict with one entry per ρ, {list(rhos)}) and "
-                           f"'stops_hurting_at'; you returned {describe(result)}"
-                           f"{' with keys ' + str(list(result)) if isinstance(result, dict) else ''}.")
+    if not keyed(GAINS, result, ("gains", "stops_hurting_at"), "gains", rhos, "ρ"):
+        return False
     gains = {}
     for rho in rhos:
         value = _number(result["gains"][rho])
