@@ -44,7 +44,7 @@ from .metrics import accuracy, auc, delta_m, mean_std, mse
 from .mmoe import MMoE
 from .models import (CNN, MLP, HardSharing, IndependentMLPs, MultiTaskModel, PartialSharing, count_parameters,
                      single_task_model, task_heads, trunk_layers)
-from .plots import Table, plot_band, plot_history
+from .plots import Table, delta_m_table, plot_band, plot_history
 from .regularization import l2_penalty, nuclear_norm, soft_sharing_penalty, stack_tasks, trace_norm_penalty
 from .relatedness import (GradientCosineProbe, best_grouping, conflict_fraction, gradient_cosine, group_affinity,
                           lookahead_affinity, task_affinity)

@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+CLAIM = "claim"  # the tag of a cell that checks the prose with mc.claim; the website folds its code
 MANUAL = "manually_graded"  # cell metadata mtl_course.manually_graded = points: an answer graded by hand
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 CLONE_DIR = "/content/mtl-course"  # where the setup cell clones the course on Colab (MTL_COURSE_DIR overrides it)
@@ -200,8 +201,23 @@ def write_nbgrader_assignments(out: Path, force: bool = False) -> list[Path]:
     return _write_missing([(nbgrader_copy(load(path)), out / path.stem / path.name) for path in notebook_paths()], force)
 
 
+def tag_claims(notebook: dict) -> None:
+    """Tag every code cell that calls mc.claim (and only those) CLAIM, so the website can fold their code."""
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        tags = [t for t in cell.setdefault("metadata", {}).get("tags", []) if t != CLAIM]
+        if "mc.claim(" in source(cell):
+            tags.append(CLAIM)
+        if tags:
+            cell["metadata"]["tags"] = tags
+        else:
+            cell["metadata"].pop("tags", None)
+
+
 def sync(path: Path, repo: str | None = None) -> bool:
-    """Rewrite a notebook's setup cell and Colab badge from the repository address; True if it changed."""
+    """Rewrite a notebook's setup cell and Colab badge from the repository address, and tag its claim cells;
+    True if it changed."""
     notebook = load(path)
     before = json.dumps(notebook)
     rel = path.resolve().relative_to(ROOT).as_posix()
@@ -210,6 +226,7 @@ def sync(path: Path, repo: str | None = None) -> bool:
             _set_source(cell, BADGE.sub(colab_badge(rel, repo).replace("\\", "\\\\"), source(cell)))
     first_code = next(c for c in notebook["cells"] if c["cell_type"] == "code")
     _set_source(first_code, setup_cell(repo))
+    tag_claims(notebook)
     if json.dumps(notebook) != before:
         save(notebook, path)
         return True

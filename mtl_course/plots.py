@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import html
-from typing import Sequence
+import numbers
+from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .claims import number
+from .metrics import delta_m, mean_std
 from .tasks import Task
 from .train import History
 
@@ -44,11 +47,11 @@ def plot_band(ax: plt.Axes, x: Sequence[float], runs: np.ndarray, label: str, **
 
 
 def _cell(value: object) -> str:
-    """Format one table cell: (mean, std) pairs as 'mean ± std', floats to 4 significant digits."""
+    """Format one table cell: (mean, std) pairs as 'mean ± std', other real numbers by `number`."""
     if isinstance(value, tuple) and len(value) == 2:
         return f"{_cell(value[0])} ± {_cell(value[1])}"
-    if isinstance(value, float):
-        return f"{value:.4g}"
+    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+        return number(value)
     return str(value)
 
 
@@ -76,3 +79,26 @@ class Table:
 
     def __repr__(self) -> str:
         return str(self)
+
+
+def delta_m_table(runs: Mapping[str, Sequence[Mapping[str, float]]],
+                  single_task: Mapping[str, float] | Sequence[Mapping[str, float]],
+                  tasks: Sequence[Task], title: str | None = None) -> Table:
+    """Each method's metric per task (mean ± std over seeds) beside its Δm%, so no task hides in the average.
+
+    runs maps a method's name to one metrics dict per seed. single_task is one metrics dict, or one per seed
+    (then seed i of every method is compared with seed i of the single-task runs: paired differences).
+    """
+    paired = not isinstance(single_task, Mapping)
+    rows = []
+    for name, seeds in runs.items():
+        if paired and len(seeds) != len(single_task):
+            raise ValueError(f"delta_m_table: method {name!r} has {len(seeds)} seeds but single_task has "
+                             f"{len(single_task)}; give one single-task result per seed, or one dict for all.")
+        row: dict = {"method": name}
+        for task in tasks:
+            row[f"{task.name} {task.metric_name}"] = mean_std([s[task.name] for s in seeds])
+        baselines = single_task if paired else [single_task] * len(seeds)
+        row["Δm%"] = mean_std([delta_m(s, b, tasks) for s, b in zip(seeds, baselines)])
+        rows.append(row)
+    return Table(rows, title=title)

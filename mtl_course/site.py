@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from .course import BEGIN, NOTEBOOKS, ROOT, load, notebook_paths, repository_url, save, source, student_copy
+from .course import BEGIN, CLAIM, NOTEBOOKS, ROOT, load, notebook_paths, repository_url, save, source, student_copy
 
 BUILD = ROOT / "_build"
 EXECUTED = BUILD / "executed"
@@ -140,7 +140,8 @@ def for_the_web(notebook: dict) -> dict:
         if cell["cell_type"] != "code":
             continue
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
-        if first_code or BEGIN in source(cell):  # the Colab setup cell, and every exercise's solution
+        # the Colab setup cell, every exercise's solution, and the code of each claim (its ✔ lines stay)
+        if first_code or BEGIN in source(cell) or CLAIM in tags:
             tags.append("hide-input")
         first_code = False
         # A progress bar is a live widget: on a static page it is an empty box, so leave it out.

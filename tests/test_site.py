@@ -114,16 +114,19 @@ def test_config_builds_offline_with_colab_launch_links():
     assert "sphinx-mathjax-offline" in config  # math renders without a CDN
 
 
-def test_web_copy_folds_solutions_and_setup_and_drops_progress_widgets():
+def test_web_copy_folds_solutions_setup_and_claims_and_drops_progress_widgets():
     nb = {"cells": [
         {"cell_type": "code", "source": "setup", "metadata": {}, "outputs": []},
         {"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": [
             {"output_type": "display_data", "data": {site.WIDGET: {}, "text/plain": "0%"}},
             {"output_type": "stream", "name": "stdout", "text": "kept"}]},
         {"cell_type": "code", "source": f"def f():\n    {course.BEGIN}\n    return 1\n    {course.END}",
-         "metadata": {}, "outputs": []}]}
+         "metadata": {}, "outputs": []},
+        {"cell_type": "code", "source": 'mc.claim("a", True, "m")', "metadata": {"tags": [course.CLAIM]},
+         "outputs": [{"output_type": "stream", "name": "stdout", "text": "✔ a: m"}]}]}
     cells = site.for_the_web(nb)["cells"]
-    assert [("hide-input" in c["metadata"]["tags"]) for c in cells] == [True, False, True]
+    assert [("hide-input" in c["metadata"]["tags"]) for c in cells] == [True, False, True, True]
+    assert cells[3]["outputs"][0]["text"] == "✔ a: m"  # the code folds, the verdict stays
     assert cells[1]["outputs"] == [{"output_type": "stream", "name": "stdout", "text": "kept"}]
 
 
