@@ -448,4 +448,4 @@ class RepresentationWeighting(Strategy):
             raise ValueError(f"The weights function returned shape {tuple(weights.shape)}, expected ({len(losses)},).")
         total = (weights.to(features.dtype) * torch.stack(list(losses.values()))).sum()
         total.backward()
-        return {t: float(w) for t, w in zip(losses, weights)}
+        return dict(zip(losses, weights.unbind()))

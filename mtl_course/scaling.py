@@ -46,5 +46,5 @@ class TaskSampling(Strategy):
         scale = len(losses) / self.k if self.unbiased else 1.0
         inner = self.strategy.backward({t: scale * losses[t] for t in chosen}, model, features)
         weights = {t: 0.0 for t in losses}
-        weights.update({t: scale * float(inner.get(t, 1.0)) for t in chosen})
+        weights.update({t: scale * inner.get(t, 1.0) for t in chosen})   # a device tensor stays one: no sync
         return weights

@@ -106,7 +106,7 @@ def evaluate(model: MultiTaskModel, tasks: Sequence[Task], data: MultiTaskData |
     return Evaluation(loss, metric)
 
 
-# How often `fit` looks at its device-side record of non-finite losses: reading it waits for the GPU,
+# How often `fit` reads the last steps' losses, kept on the device, for NaN or inf: reading waits for the GPU,
 # so it happens every CHECK_EVERY steps and at the end of each epoch, not after every step.
 CHECK_EVERY = 50
 # A task whose mean training loss over an epoch exceeds DIVERGENCE_FACTOR times its loss on the first
@@ -115,30 +115,31 @@ DIVERGENCE_FACTOR = 100.0
 
 
 class _NonFinite:
-    """Remembers, on the device, the first step at which each task's loss became NaN or infinite."""
+    """Keeps the last CHECK_EVERY steps' losses on the device (one copy per step, no synchronization) and
+    reads them at each check, so that a NaN or inf is reported with its first step, task and value."""
 
     def __init__(self, tasks: list[str], device: torch.device):
         self.tasks = tasks
-        self.step = torch.zeros(len(tasks), dtype=torch.long, device=device)   # 0: finite so far
-        self.value = torch.zeros(len(tasks), device=device)
+        self.window = torch.zeros(CHECK_EVERY, len(tasks), device=device)      # row (step − 1) mod CHECK_EVERY
         self.checked = 0                                                        # last step checked
 
-    def update(self, values: torch.Tensor, step: int) -> None:
-        """Record this step's non-finite losses (no host synchronization)."""
-        new = ~torch.isfinite(values) & (self.step == 0)
-        self.step = torch.where(new, step, self.step)
-        self.value = torch.where(new, values, self.value)
+    def record(self, values: torch.Tensor, step: int) -> None:
+        """Remember this step's losses (on the device: no host synchronization)."""
+        self.window[(step - 1) % len(self.window)] = values
 
     def check(self, epoch: int, step: int) -> None:
         """Stop with a clear message if a loss became non-finite since the last check (one synchronization)."""
         first, self.checked = self.checked + 1, step
-        if not bool(self.step.any()):
+        steps = list(range(first, step + 1))
+        recent = self.window[[(s - 1) % len(self.window) for s in steps]]
+        finite = torch.isfinite(recent)
+        if bool(finite.all()):
             return
-        at = int(self.step[self.step > 0].min())
-        bad = [(t, float(v)) for t, s, v in zip(self.tasks, self.step.tolist(), self.value.tolist()) if s == at]
+        row = int((~finite).any(dim=1).nonzero()[0])
+        bad = [(t, float(v)) for t, ok, v in zip(self.tasks, finite[row].tolist(), recent[row].tolist()) if not ok]
         raise FloatingPointError(
             f"Loss of task(s) {[t for t, _ in bad]} became {[v for _, v in bad]} in epoch {epoch} "
-            f"(step {at}, checked over steps {first}-{step}). "
+            f"(step {steps[row]}, checked over steps {first}-{step}). "
             "Training diverged: try a smaller learning rate, check the targets for NaN, or rescale them.")
 
 
@@ -199,8 +200,9 @@ def fit(model: MultiTaskModel, tasks: Sequence[Task], train: MultiTaskData | Per
             else:
                 predictions, features = model(batch.x), None
             losses = losses_of(tasks, predictions, batch.y)
-            values = torch.stack([l.detach() for l in losses.values()])
-            non_finite.update(values, step)
+            values = torch.stack(list(losses.values())).detach()
+            loss_sums += values * len(batch)                     # on the device: no synchronization
+            non_finite.record(values, step)
             if step % CHECK_EVERY == 0:
                 non_finite.check(epoch, step)
             optimizer.zero_grad(set_to_none=True)
@@ -212,7 +214,6 @@ def fit(model: MultiTaskModel, tasks: Sequence[Task], train: MultiTaskData | Per
             if penalty is not None:
                 _add_penalty_gradient(penalty(model))
             optimizer.step()
-            loss_sums += values * len(batch)
             first_losses = values if first_losses is None else first_losses
             for t, w in weights.items():
                 weight_sums[t] = weight_sums.get(t, 0.0) + (w.detach() if torch.is_tensor(w) else w)

@@ -20,7 +20,9 @@ class Strategy(nn.Module):
     """Turns one batch's per-task losses into gradients on the model's parameters.
 
     The training loop calls `backward` once per step, between `optimizer.zero_grad()` and
-    `optimizer.step()`, and logs the task weights it returns. Whatever state a strategy needs it
+    `optimizer.step()`, and logs the task weights it returns: numbers, or 0-d tensors where the weights live
+    on the losses' device (turning those into floats every step would make the CPU wait for the GPU each
+    step; `fit` sums them on the device and reads them once per epoch). Whatever state a strategy needs it
     keeps itself and gets passed explicitly: the losses and the model in `backward`, the epoch's
     mean training losses in `end_epoch`, the shared representation when `needs_features` is True.
     Learnable parameters of a strategy (registered as usual) are added to the optimizer by `fit`.
@@ -65,12 +67,13 @@ class StaticWeighting(LossWeighting):
 
     def combine(self, losses: dict[str, Tensor]) -> tuple[Tensor, dict[str, float]]:
         """Σₜ wₜ·Lₜ with wₜ = 1 for every task when no weights were given."""
-        weights = self.weights if self.weights is not None else {t: 1.0 for t in losses}
-        if set(weights) != set(losses):
-            raise ValueError(f"StaticWeighting has weights for {sorted(weights)} "
+        if self.weights is None:                  # equal weights: the plain sum, no product per task
+            return torch.stack(list(losses.values())).sum(), {t: 1.0 for t in losses}
+        if set(self.weights) != set(losses):
+            raise ValueError(f"StaticWeighting has weights for {sorted(self.weights)} "
                              f"but the losses are for {sorted(losses)}.")
-        total = torch.stack([weights[t] * loss for t, loss in losses.items()]).sum()
-        return total, dict(weights)
+        total = torch.stack([self.weights[t] * loss for t, loss in losses.items()]).sum()
+        return total, dict(self.weights)
 
 
 class EqualWeighting(StaticWeighting):
@@ -141,7 +144,7 @@ class UncertaintyWeighting(LossWeighting):
         loss = torch.stack([losses[t] for t in self.tasks])
         precision = 0.5 * torch.exp(-self.log_var)
         total = (precision * loss + 0.5 * self.log_var).sum()
-        return total, dict(zip(self.tasks, precision.detach().tolist()))
+        return total, dict(zip(self.tasks, precision.detach().unbind()))
 
     def sigma(self) -> dict[str, float]:
         """The learned σₜ = exp(sₜ / 2) of each task."""
@@ -191,7 +194,7 @@ class GradNorm(Strategy):
         if self._optimizer is None:
             self.weights.requires_grad_(True)
             self._optimizer = torch.optim.Adam([self.weights], lr=self.lr)
-        used = dict(zip(self.tasks, self.weights.detach().tolist()))
+        used = dict(zip(self.tasks, self.weights.detach().clone().unbind()))  # before the update below
         layer = last_shared_layer(model)
         # ‖∇_W Lₜ‖ per task; Gₜ = wₜ·‖∇_W Lₜ‖ since wₜ is a scalar factor of Lₜ.
         raw = torch.stack([torch.autograd.grad(l, layer, retain_graph=True)[0].norm() for l in loss])
@@ -300,7 +303,7 @@ class DynamicTaskPrioritization(LossWeighting):
             self.average_kpi = self.smoothing * self.average_kpi + (1 - self.smoothing) * kpi
         gamma = self.gamma if isinstance(self.gamma, float) else self.gammas.to(loss.device, loss.dtype)
         weights = focal_weight(self.average_kpi, gamma)
-        return (weights * loss).sum(), dict(zip(self.tasks, weights.tolist()))
+        return (weights * loss).sum(), dict(zip(self.tasks, weights.detach().unbind()))
 
 
 class RandomLossWeighting(LossWeighting):

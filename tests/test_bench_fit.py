@@ -35,3 +35,4 @@ def test_compare_reports_both_rates_and_their_ratio():
     assert row["steps"] == 4
     assert row["hand steps/s"] > 0 and row["fit steps/s"] > 0
     assert row["fit / hand"] == row["fit steps/s"] / row["hand steps/s"]
+    assert row["fit / hand, CPU time"] > 0

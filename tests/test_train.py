@@ -166,7 +166,7 @@ def test_clock_on_a_cpu_counts_this_process_cpu_time():
 
 def test_fit_reads_the_non_finite_record_every_check_every_steps(two_regression_tasks, tiny_regression, monkeypatch,
                                                                  device):
-    """No host synchronization per step: the device-side record is read every CHECK_EVERY steps and at each epoch's end."""
+    """No host synchronization per step: the last steps' losses are read every CHECK_EVERY steps and at each epoch's end."""
     from mtl_course import train as train_module
     calls = []
     real = train_module._NonFinite.check

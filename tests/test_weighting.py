@@ -213,3 +213,37 @@ def test_static_weighting_accepts_numbers_and_scalar_tensors(device):
     strategy = mc.StaticWeighting({"a": 1, "b": torch.tensor(0.5, device=device)})
     total, weights = strategy.combine(losses_of(2.0, 4.0, device=device))
     assert weights == {"a": 1.0, "b": 0.5} and float(total) == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("make", [lambda: mc.UncertaintyWeighting("ab"), lambda: mc.GradNorm("ab"),
+                                  lambda: mc.DynamicTaskPrioritization("ab", kpi=lambda t, loss: torch.exp(-loss))],
+                         ids=["uncertainty", "gradnorm", "dtp"])
+def test_learned_weights_stay_on_the_device_as_tensors(make, device):
+    """Weights computed on the device are returned as detached 0-d tensors there, not floats: a float per
+    step would make the CPU wait for the GPU at every step."""
+    model = mc.HardSharing(mc.MLP(3, [4]), [mc.regression("a"), mc.regression("b")]).to(device)
+    x = torch.randn(8, 3, device=device)
+    out = model(x)
+    losses = {t: (out[t].squeeze(-1) - 1.0).pow(2).mean() for t in "ab"}
+    strategy = make().to(device)
+    weights = strategy.backward(losses, model)
+    assert all(torch.is_tensor(w) and w.dim() == 0 and w.device.type == device.type and not w.requires_grad
+               for w in weights.values()), weights
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="host synchronization exists only with a CUDA device")
+@pytest.mark.parametrize("make", [lambda: mc.EqualWeighting(), lambda: mc.UncertaintyWeighting("ab"),
+                                  lambda: mc.DynamicTaskPrioritization("ab", kpi=lambda t, loss: torch.exp(-loss))],
+                         ids=["equal", "uncertainty", "dtp"])
+def test_a_loss_weighting_step_does_not_synchronize_with_the_gpu(make):
+    model = mc.HardSharing(mc.MLP(3, [4]), [mc.regression("a"), mc.regression("b")]).cuda()
+    strategy = make().cuda()
+    x = torch.randn(8, 3, device="cuda")
+    for step in range(2):                       # the second step runs past any first-call set-up
+        out = model(x)
+        losses = {t: (out[t].squeeze(-1) - 1.0).pow(2).mean() for t in "ab"}
+        torch.cuda.set_sync_debug_mode("error" if step else 0)
+        try:
+            strategy.backward(losses, model)
+        finally:
+            torch.cuda.set_sync_debug_mode(0)
