@@ -31,12 +31,14 @@ def prose(notebook: dict) -> list[tuple[int, str]]:
         if cell["cell_type"] != "markdown":
             continue
         text = course.source(cell)
-        if re.match(r"\s*## (Exercises|References)", text):
-            break
+        end = re.search(r"^## (Exercises|References)", text, flags=re.M)
+        text = text[:end.start()] if end else text  # the heading may close a Summary cell
         text = re.sub(r"\$\$.*?\$\$|\$[^$\n]+\$", " ", text, flags=re.S)  # formulas
         text = re.sub(r"\]\([^)]*\)|https?://\S+|`[^`\n]*`", " ", text)  # links and code
         text = re.sub(r"\*\*Time:\*\*[^\n]*", " ", text)
         cells.append((i, text))
+        if end:
+            break
     return cells
 
 
