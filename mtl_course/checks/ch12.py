@@ -5,6 +5,7 @@ import math
 from typing import Callable
 
 from ..metrics import delta_m
+from ..plots import delta_m_table
 from ..tasks import Task, regression
 from ._core import Exercise, compare, fail, passed, run
 
@@ -95,8 +96,9 @@ def check_project_protocol(run_project: Callable[[tuple[int, ...]], dict]) -> bo
         if arm != "single-task":
             values = [delta_m(row, base, tasks) for row, base in zip(rows, single)]
             lines.append(f"   {arm}: test Δm% per seed " + ", ".join(f"{v:+.1f}" for v in values))
+    table = delta_m_table(report["test"], single, tasks, title="Test metric per task (mean ± std over seeds) beside Δm%")
     return passed(PROTOCOL, f"{len(report['seeds'])} seeds, {len(report['test'])} arms on one budget.\n"
-                  + "\n".join(lines))
+                  + "\n".join(lines) + f"\n{table}")
 
 
 def _report(val: dict[str, list[float]], test: dict[str, list[float]]) -> dict:
