@@ -10,6 +10,9 @@ import math
 import numbers
 
 
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 class ClaimFailed(AssertionError):
     """A sentence of the prose that the run contradicts; the message gives the measurement."""
 
@@ -32,9 +35,14 @@ def claim(text: str, holds: object, measured: str) -> None:
 
 
 def number(value: float, digits: int = 3) -> str:
-    """A measured number as a reader wants it: `digits` significant digits, no np.float64(...), no 5.771e-05."""
+    """A measured number as a reader wants it: `digits` significant digits, no np.float64(...), no 5.771e-05;
+    below 10⁻⁶ in powers of ten (2.22×10⁻¹⁶)."""
     value = float(value)
     if not math.isfinite(value) or value == 0:
         return str(value) if value else "0"
-    places = max(digits - 1 - math.floor(math.log10(abs(value))), 0)
+    exponent = math.floor(math.log10(abs(value)))
+    if exponent < -6:                                    # 2.22×10⁻¹⁶, not sixteen zeros
+        mantissa, power = f"{value:.{digits - 1}e}".split("e")
+        return f"{mantissa}×10{str(int(power)).translate(SUPERSCRIPT)}"
+    places = max(digits - 1 - exponent, 0)
     return f"{value:,.{places}f}"

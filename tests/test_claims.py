@@ -32,6 +32,8 @@ def test_bad_arguments_are_named(args, words):
 
 
 @pytest.mark.parametrize("value, shown", [(np.float64(0.38912), "0.389"), (5.771e-05, "0.0000577"),
-                                          (1234.5678, "1,235"), (-74.04, "-74.0"), (0.0, "0"), (2, "2.00")])
+                                          (1234.5678, "1,235"), (-74.04, "-74.0"), (0.0, "0"), (2, "2.00"),
+                                          (2.220446e-16, "2.22×10⁻¹⁶"), (-3.3e-7, "-3.30×10⁻⁷"),
+                                          (9.9999e-7, "1.00×10⁻⁶")])
 def test_number_prints_sensible_digits(value, shown):
     assert mc.number(value) == shown
