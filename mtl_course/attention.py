@@ -75,6 +75,9 @@ class TaskAttention(MultiTaskModel):
             raise TypeError(f"make_trunk must build an nn.Sequential (split into stages), got {type(trunk).__name__}.")
         self.names = [t.name for t in tasks]
         self.stages = nn.ModuleList(trunk_layers(trunk))
+        for stage in self.stages:
+            if not isinstance(stage[0], (nn.Conv2d, nn.Linear)):
+                raise TypeError(f"TaskAttention masks stages that start with Conv2d or Linear, got {type(stage[0]).__name__}.")
         self.heads = task_heads(tasks, trunk.out_dim)   # drawn before the masks: the same start as HardSharing's
         self.masks = nn.ModuleList([nn.ModuleDict({name: _mask_layer(stage) for name in self.names})
                                     for stage in self.stages])
