@@ -1,8 +1,8 @@
 """The capstone benchmark: every method of the course on equal terms, as a function and as a command.
 
 One protocol for every method: the same data, trunk, epochs, batch size and learning rate (Adam);
-a fixed number of epochs, no early stopping; the test metric of each task after the last epoch;
-Δm% against single-task networks (STL) trained on the same seed; time per epoch; peak GPU memory.
+the weights of the epoch with the lowest summed validation loss (early stopping), scored once on the test
+split; Δm% against single-task networks (STL) trained on the same seed; time per epoch; peak GPU memory.
 
     python -m mtl_course.benchmark --data adult --setting auto --seeds 0 1 2 --out results
 
@@ -204,22 +204,25 @@ def metric_column(task: Task) -> str:
 
 
 def _train(problem: Problem, tasks: list[Task], method: Method, seed: int, epochs: int, batch_size: int,
-           lr: float, device: torch.device) -> tuple[dict[str, float], float, int]:
-    """Fit one model (weights of its best validation epoch); its test metrics, training seconds, parameters."""
+           lr: float, device: torch.device) -> tuple[dict[str, float], dict[str, float], float, int]:
+    """Fit one model (weights of its best validation epoch); its test metrics, its training loss per task in
+    the epoch it keeps, training seconds, parameters."""
     names = [t.name for t in tasks]
     model = method.model.to(device)
     start = clock(device)
-    fit(model, tasks, problem.data.train.only(names), problem.data.val.only(names), strategy=method.strategy,
-        epochs=epochs, batch_size=batch_size, lr=lr, strategy_lr=STRATEGY_LR, restore_best=True, seed=seed,
-        progress=False, penalty=method.penalty)
+    history = fit(model, tasks, problem.data.train.only(names), problem.data.val.only(names),
+                  strategy=method.strategy, epochs=epochs, batch_size=batch_size, lr=lr, strategy_lr=STRATEGY_LR,
+                  restore_best=True, seed=seed, progress=False, penalty=method.penalty)
     seconds = clock(device) - start
     metric = evaluate(model, tasks, problem.data.test.only(names)).metric
-    return metric, seconds, sum(p.numel() for p in model.parameters())
+    kept = next((r for r in history.records if r["epoch"] == history.best_epoch), history.records[-1])
+    return metric, kept["train_loss"], seconds, sum(p.numel() for p in model.parameters())
 
 
 def train_method(problem: Problem, name: str, seed: int, epochs: int, batch_size: int, lr: float = 1e-3,
                  device: torch.device | str = "cpu") -> dict:
-    """Train one method on one seed: test metric per task, seconds per epoch, peak GPU memory, parameters.
+    """Train one method on one seed: test metric per task, the summed training loss of the epoch it keeps
+    (beside the test metric it tells fitting from generalizing), seconds per epoch, peak GPU memory, parameters.
 
     STL trains one single-task network (the same trunk, one head) per task, each alone on its own
     task's data; its time per epoch is the sum of theirs, as if they ran one after the other.
@@ -230,19 +233,21 @@ def train_method(problem: Problem, name: str, seed: int, epochs: int, batch_size
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     if name == "STL":
-        metric, seconds, parameters = {}, 0.0, 0
+        metric, train_loss, seconds, parameters = {}, {}, 0.0, 0
         for task in problem.tasks:
             seed_everything(seed)
             single = Method(single_task_model(problem.make_trunk(), task), EqualWeighting())
-            m, s, n = _train(problem, [task], single, seed, epochs, batch_size, lr, device)
+            m, l, s, n = _train(problem, [task], single, seed, epochs, batch_size, lr, device)
             metric.update(m)
+            train_loss.update(l)
             seconds, parameters = seconds + s, parameters + n
     else:
         seed_everything(seed)
-        metric, seconds, parameters = _train(problem, problem.tasks, METHODS[name](problem, seed), seed, epochs,
-                                             batch_size, lr, device)
+        metric, train_loss, seconds, parameters = _train(problem, problem.tasks, METHODS[name](problem, seed), seed,
+                                                         epochs, batch_size, lr, device)
     memory = torch.cuda.max_memory_allocated(device) / 2 ** 20 if device.type == "cuda" else None
-    return {"metric": metric, "epoch_s": seconds / epochs, "peak_mb": memory, "parameters": parameters}
+    return {"metric": metric, "train_loss": sum(train_loss.values()), "epoch_s": seconds / epochs,
+            "peak_mb": memory, "parameters": parameters}
 
 
 def _warm_up(problem: Problem, device: torch.device) -> None:
@@ -260,8 +265,8 @@ def run_benchmark(dataset: str, methods: Sequence[str], seeds: Sequence[int], ep
 
     Protocol: the same trunk, epochs, batch size and learning rate (Adam) for every method; the
     weights of the epoch with the lowest summed validation loss (early stopping); test metrics.
-    A row holds each task's test metric, Δm% against the STL run of the same seed, seconds per
-    epoch, peak GPU memory in MB (None off CUDA) and the number of parameters. STL is always trained
+    A row holds each task's test metric, Δm% against the STL run of the same seed, the summed training
+    loss of the kept epoch, seconds per epoch, peak GPU memory in MB (None off CUDA) and the number of parameters. STL is always trained
     (Δm% needs it) but reported only when asked for. Sizes left as None come from the setting.
     `on_row(row)` is called as soon as each row exists (the command writes its files there). On a
     CPU every run uses CPU_THREADS threads (restored afterwards), so that times compare across machines.
@@ -308,7 +313,7 @@ def _run(dataset: str, methods: Sequence[str], seeds: Sequence[int], epochs: int
         row = {"dataset": dataset, "method": name, "seed": seed,
                **{metric_column(t): result["metric"][t.name] for t in problem.tasks},
                "delta_m": delta_m(result["metric"], stl, problem.tasks),
-               **{k: result[k] for k in ("epoch_s", "peak_mb", "parameters")}}
+               **{k: result[k] for k in ("train_loss", "epoch_s", "peak_mb", "parameters")}}
         if name in methods:
             rows.append(row)
             if on_row is not None:
@@ -382,7 +387,7 @@ def _fmt(value: object, digits: int = 3) -> str:
 
 def to_markdown(summary: Sequence[dict]) -> str:
     """The summary as a Markdown table: metrics, Δm%, relative time, seconds per epoch, peak memory."""
-    skip = {"dataset", "seeds", "parameters", "epoch_s", "time_rel", "peak_mb"}
+    skip = {"dataset", "seeds", "parameters", "train_loss", "epoch_s", "time_rel", "peak_mb"}
     columns = [c for c in summary[0] if c not in skip] + ["time_rel", "epoch_s"] if summary else []
     if summary and any(row.get("peak_mb") is not None for row in summary):
         columns.append("peak_mb")

@@ -107,24 +107,46 @@ def test_mmoe_gates_read_images_flattened(device):
     assert model(x)["right"].shape == (3, 10)
 
 
-def test_attention_masks_lie_in_0_1_and_open_masks_give_hard_sharing(device):
+def test_attention_starts_as_hard_sharing_and_its_masks_learn_from_the_first_step(device):
     torch.manual_seed(0)
     model = mc.TaskAttention(small_cnn, TASKS).to(device)
     x = torch.rand(2, 1, 12, 12, device=device)
     masks = model.attention(x)
     assert [tuple(m.shape) for m in masks["a"]] == [(2, 4, 6, 6), (2, 8, 3, 3), (2, 16)]
-    assert all(bool(((m > 0) & (m < 1)).all()) for m in masks["a"] + masks["b"])
+    assert all(bool((m == 1).all()) for m in masks["a"] + masks["b"])     # every mask passes its features through
+    torch.manual_seed(0)
+    hard = mc.HardSharing(small_cnn(), TASKS).to(device)                    # the same seed draws the same trunk and heads
+    out, want = model(x), hard(x)
+    for name in ("a", "b"):
+        assert torch.equal(out[name], want[name])                           # exactly hard sharing at step 0
+    # ... and not a saturated σ: the loss reaches every mask layer's weight and bias
+    sum(o.square().sum() for o in out.values()).backward()
+    for stage in model.masks:
+        for layer in stage.values():
+            assert layer.weight.grad.abs().max() > 1e-4 and layer.bias.grad.abs().max() > 1e-4
+    # the masks lie in (0, 2) and 2σ(b) of a bias b alone, for any logits
     with torch.no_grad():
         for layer in model.masks.modules():
             if isinstance(layer, (nn.Conv2d, nn.Linear)):
-                layer.weight.zero_()
-                layer.bias.fill_(50.0)           # σ(50) = 1 in float32: every mask fully open
-    trunk = nn.Sequential(*[m for stage in model.stages for m in stage])
-    trunk.out_dim = 16
-    hard = mc.HardSharing(trunk, TASKS).to(device)
-    hard.heads.load_state_dict(model.heads.state_dict())
-    for name in ("a", "b"):
-        assert torch.allclose(model(x)[name], hard(x)[name], atol=1e-6)
+                layer.weight.normal_(0, 3.0)
+                layer.bias.fill_(0.5)
+    assert all(bool(((m > 0) & (m < 2)).all()) for m in model.attention(x)["a"])
+    assert torch.allclose(mc.attention.mask(torch.tensor([-50.0, 0.0, math.log(3)])), torch.tensor([0.0, 1.0, 1.5]))
+
+
+def test_one_step_moves_attention_away_from_hard_sharing(device):
+    """Trained one step, the masks leave 1 and the two tasks' masks differ: the start is not a fixed point."""
+    torch.manual_seed(0)
+    model = mc.TaskAttention(lambda: mc.MLP(4, [8, 8]), TASKS).to(device)
+    x, y = torch.randn(16, 4, device=device), {t.name: torch.randn(16, 1, device=device) for t in TASKS}
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    out = model(x)
+    sum(((out[t] - y[t]) ** 2).mean() for t in y).backward()
+    optimizer.step()
+    with torch.no_grad():
+        masks = model.attention(x)
+    assert all(float((m - 1).abs().max()) > 1e-3 for m in masks["a"] + masks["b"])
+    assert float((masks["a"][0] - masks["b"][0]).abs().max()) > 1e-3
 
 
 @pytest.mark.parametrize("make", [

@@ -19,14 +19,25 @@ def rows():
 
 def test_rows_have_the_columns(rows):
     tasks = benchmark.load_problem("synthetic").tasks
-    want = {"dataset", "method", "seed", "delta_m", "epoch_s", "peak_mb", "parameters",
+    want = {"dataset", "method", "seed", "delta_m", "train_loss", "epoch_s", "peak_mb", "parameters",
             *(benchmark.metric_column(t) for t in tasks)}
     assert len(rows) == 3 * 2
     for row in rows:
         assert set(row) == want
         assert row["peak_mb"] is None            # only CUDA reports peak memory
-        assert row["epoch_s"] > 0 and row["parameters"] > 0
+        assert row["epoch_s"] > 0 and row["parameters"] > 0 and 0 < row["train_loss"] < math.inf
     assert [(r["method"], r["seed"]) for r in rows][:3] == [("STL", 0), ("equal", 0), ("MGDA", 0)]
+
+
+def test_train_loss_is_the_kept_epochs_summed_over_the_tasks():
+    problem = benchmark.load_problem("synthetic")
+    result = benchmark.train_method(problem, "equal", 0, epochs=3, batch_size=100, lr=1e-2)
+    mc.seed_everything(0)
+    method = benchmark.METHODS["equal"](problem, 0)
+    history = mc.fit(method.model, problem.tasks, problem.data.train, problem.data.val, epochs=3, batch_size=100,
+                     lr=1e-2, strategy_lr=benchmark.STRATEGY_LR, restore_best=True, seed=0, progress=False)
+    kept = history.records[history.best_epoch - 1]["train_loss"]
+    assert math.isclose(result["train_loss"], sum(kept.values()), rel_tol=1e-6)
 
 
 def test_stl_against_itself_is_zero_and_delta_m_is_by_definition(rows):

@@ -24,8 +24,8 @@ STITCH = Exercise(
            "mixing matrix) to 1/T. Hand the same model back.")
 MASK_START = Exercise(
     "8.2",
-    concept="a task-attention mask is σ of a layer's output: with that layer's weights at zero, its bias b alone "
-            "decides how much of every feature the mask keeps at the start, σ(b). Measure each start with the same "
+    concept="a task-attention mask is 2σ of a layer's output: with that layer's weights at zero, its bias b alone "
+            "decides how much of every feature the mask keeps at the start, 2σ(b). Measure each start with the same "
             "data, seed and budget, and let the measured errors pick the winner.",
     detail="per bias b, in the order given: the protocol's data, a fresh model after seeding, every mask layer's "
            "weight zeroed and bias filled with b (without gradient tracking), the same fit, then the test MSE "
@@ -90,7 +90,8 @@ def _mask_start_error(bias: float, seed: int) -> float:
 
 
 def check_mask_start(mask_start: Callable[[list, int], tuple]) -> bool:
-    """Exercise 8.2: test errors of task attention started from closed, half-open and open masks, and the best start."""
+    """Exercise 8.2: test errors of task attention started from nearly closed, open (hard sharing) and stressed
+    masks, and the best start."""
     biases, seed = [-3.0, 0.0, 3.0], 0
     case = f"biases {biases}, seed {seed}"
     ran, result = run(MASK_START, mask_start, list(biases), seed)
@@ -113,7 +114,8 @@ def check_mask_start(mask_start: Callable[[list, int], tuple]) -> bool:
                                 "masks and budget exactly as stated, and no other step in between.", case)
     worst = biases[int(errors.argmax())]
     return passed(MASK_START, f"Measured test MSE per start {[round(e, 3) for e in errors.tolist()]}: the worst "
-                              f"start is bias {worst:g}, σ = {1 / (1 + math.exp(-worst)):.2f} of every feature kept.")
+                              f"start is bias {worst:g}, 2σ = {2 / (1 + math.exp(-worst)):.2f} of every feature kept; "
+                              f"the best, bias {biases[int(errors.argmin())]:g}.")
 
 
 def check_add_mmoe_task(add_mmoe_task: Callable[[MMoE, Task], MMoE]) -> bool:
