@@ -81,6 +81,11 @@ class Table:
         return str(self)
 
 
+def _over_seeds(values: list[float]) -> tuple[float, float] | float:
+    """(mean, std) of several seeds' values; a single seed's value as it is (no "± 0")."""
+    return mean_std(values) if len(values) > 1 else values[0]
+
+
 def delta_m_table(runs: Mapping[str, Sequence[Mapping[str, float]]],
                   single_task: Mapping[str, float] | Sequence[Mapping[str, float]],
                   tasks: Sequence[Task], title: str | None = None) -> Table:
@@ -97,8 +102,8 @@ def delta_m_table(runs: Mapping[str, Sequence[Mapping[str, float]]],
                              f"{len(single_task)}; give one single-task result per seed, or one dict for all.")
         row: dict = {"method": name}
         for task in tasks:
-            row[f"{task.name} {task.metric_name}"] = mean_std([s[task.name] for s in seeds])
+            row[f"{task.name} {task.metric_name}"] = _over_seeds([s[task.name] for s in seeds])
         baselines = single_task if paired else [single_task] * len(seeds)
-        row["Δm%"] = mean_std([delta_m(s, b, tasks) for s, b in zip(seeds, baselines)])
+        row["Δm%"] = _over_seeds([delta_m(s, b, tasks) for s, b in zip(seeds, baselines)])
         rows.append(row)
     return Table(rows, title=title)

@@ -51,6 +51,12 @@ def test_delta_m_table_shows_every_task_beside_delta_m_with_paired_seeds():
     assert np.isclose(one, np.mean([mc.delta_m(r, {"a": 0.4, "b": 0.9}, tasks) for r in runs["equal"]]))
 
 
+def test_delta_m_table_gives_one_seed_as_a_plain_number():
+    tasks = [mc.regression("a")]
+    row = mc.delta_m_table({"equal": [{"a": 0.3}]}, {"a": 0.4}, tasks).rows[0]
+    assert row["a mse"] == 0.3 and row["Δm%"] == pytest.approx(25.0)
+
+
 def test_delta_m_table_refuses_unpaired_seeds():
     tasks = [mc.regression("a")]
     with pytest.raises(ValueError, match="'equal' has 1 seeds but single_task has 2"):
