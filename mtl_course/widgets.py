@@ -2,30 +2,42 @@
 
 Each explorer keeps its computation in a plain function (`compare_sharing`) and its drawing in an
 `update` method, so a test or a notebook run without a browser drives it by calling `update`.
+Chapter 3's sweep over ρ (`sharing_sweep`) and its figure (`draw_gain_of_sharing`) live here too, so that
+the README's picture is drawn by the same code from the same run:
+`python -m mtl_course.widgets notebooks/images/ch03_gain_of_sharing.png` writes it (about 30 s on a CPU).
 """
 from __future__ import annotations
 
+import argparse
 import time
+from pathlib import Path
+from typing import Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from torch import nn
 
 from .data import low_rank_regression
 from .device import seed_everything
-from .models import MLP, HardSharing, single_task_model
+from .models import MLP, HardSharing, IndependentMLPs
 from .tasks import regression
 from .train import evaluate, fit
 
 
-def compare_sharing(rho: float, n_per_task: int, n_tasks: int = 6, width: int = 4, stl_steps: int = 400,
-                    shared_steps: int = 600, lr: float = 1e-2, seed: int = 0,
-                    device: torch.device | str = "cpu") -> dict:
-    """Single-task MLPs vs one hard-sharing model on `low_rank_regression(rho)`; test MSE of each task.
+STEPS = 1_000   # training steps of every model in compare_sharing: the shared model's early stopping needs up to ~1,000
 
-    Both use a tanh trunk d→`width`, full-batch Adam and early stopping on a validation split of
-    the same size as the training set. Returns {"stl": {task: mse}, "shared": {task: mse},
-    "stl_mean", "shared_mean", "gain" (= stl_mean / shared_mean; > 1 means sharing helps), "time_s"}.
+
+def compare_sharing(rho: float, n_per_task: int, n_tasks: int = 6, width: int = 4, steps: int = STEPS,
+                    lr: float = 1e-2, seed: int = 0, device: torch.device | str = "cpu") -> dict:
+    """Single-task networks vs one hard-sharing model on `low_rank_regression(rho)`, on equal terms; test MSE per task.
+
+    Single-task: `IndependentMLPs`, one tanh network d→`width`→1 per task, trained side by side (nothing
+    shared). Hard sharing: one tanh trunk d→`width` with a linear head per task. Both get the same `fit`:
+    `steps` full-batch Adam steps at `lr`, and early stopping on the summed loss of a validation split as
+    large as the training set, checked every 25 steps. Returns {"stl": {task: mse}, "shared": {task: mse},
+    "stl_mean", "shared_mean", "gain" (= stl_mean / shared_mean; > 1 means sharing helps),
+    "best_step": {"stl": step, "shared": step} (where early stopping stopped), "time_s"}.
     """
     if n_per_task < 2:
         raise ValueError(f"n_per_task must be at least 2 samples, got {n_per_task}.")
@@ -34,20 +46,20 @@ def compare_sharing(rho: float, n_per_task: int, n_tasks: int = 6, width: int = 
                                seed=seed, structure_seed=0, device=device)
     tasks = [regression(name) for name in data.train.tasks]
     d = data.train.x.shape[1]
-    options = dict(batch_size=n_per_task, lr=lr, eval_every=25, restore_best=True, progress=False, seed=seed)
-    seed_everything(seed)
-    stl = {}
-    for task in tasks:
-        own = data.only([task.name])
-        model = single_task_model(MLP(d, [width], activation=nn.Tanh), task).to(device)
-        fit(model, [task], own.train, own.val, epochs=stl_steps, **options)
-        stl[task.name] = evaluate(model, [task], own.test).metric[task.name]
-    model = HardSharing(MLP(d, [width], activation=nn.Tanh), tasks).to(device)
-    fit(model, tasks, data.train, data.val, epochs=shared_steps, **options)
-    shared = evaluate(model, tasks, data.test).metric
-    stl_mean, shared_mean = sum(stl.values()) / n_tasks, sum(shared.values()) / n_tasks
-    return {"stl": stl, "shared": shared, "stl_mean": stl_mean, "shared_mean": shared_mean,
-            "gain": stl_mean / shared_mean, "time_s": time.perf_counter() - start}
+    models = {"stl": lambda: IndependentMLPs(d, [width], tasks, activation=nn.Tanh),
+              "shared": lambda: HardSharing(MLP(d, [width], activation=nn.Tanh), tasks)}
+    result: dict = {"best_step": {}}
+    for name, make in models.items():
+        seed_everything(seed)              # each model's initialization depends on the seed alone
+        model = make().to(device)
+        history = fit(model, tasks, data.train, data.val, epochs=steps, batch_size=n_per_task, lr=lr,
+                      eval_every=25, restore_best=True, progress=False, seed=seed)
+        result[name] = evaluate(model, tasks, data.test).metric
+        result[f"{name}_mean"] = sum(result[name].values()) / n_tasks
+        result["best_step"][name] = history.best_epoch
+    result["gain"] = result["stl_mean"] / result["shared_mean"]
+    result["time_s"] = time.perf_counter() - start
+    return result
 
 
 class SharingExplorer:
@@ -57,10 +69,11 @@ class SharingExplorer:
     call `explorer.update(rho, n_per_task)`: it returns `compare_sharing`'s result and redraws.
     """
 
-    def __init__(self, rho: float = 0.5, n_per_task: int = 100, n_tasks: int = 6, seed: int = 0):
+    def __init__(self, rho: float = 0.5, n_per_task: int = 100, n_tasks: int = 6, seed: int = 0,
+                 steps: int = STEPS, device: torch.device | str = "cpu"):
         import ipywidgets as widgets  # imported here so the package imports without a notebook stack
 
-        self.n_tasks, self.seed = n_tasks, seed
+        self.n_tasks, self.seed, self.steps, self.device = n_tasks, seed, steps, device
         self.rho = widgets.FloatSlider(value=rho, min=0.0, max=1.0, step=0.25, description="ρ (shared)",
                                        continuous_update=False)
         self.n = widgets.IntSlider(value=n_per_task, min=20, max=400, step=20, description="samples/task",
@@ -78,7 +91,8 @@ class SharingExplorer:
         n_per_task = int(self.n.value if n_per_task is None else n_per_task)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"rho must lie in [0, 1], got {rho}.")
-        self.result = compare_sharing(rho, n_per_task, n_tasks=self.n_tasks, seed=self.seed)
+        self.result = compare_sharing(rho, n_per_task, n_tasks=self.n_tasks, steps=self.steps, seed=self.seed,
+                                      device=self.device)
         self.figure = self.draw(self.result, rho, n_per_task)
         with self.output:
             self.output.clear_output(wait=True)
@@ -105,6 +119,67 @@ class SharingExplorer:
         return fig
 
 
+# Chapter 3's CPU setting: the run behind the README's picture (tests/test_widgets.py checks that the notebook's
+# size cell says the same).
+README_SWEEP = {"rhos": (0.0, 0.25, 0.5, 0.75, 1.0), "seeds": (0, 1, 2), "n_per_task": 100, "n_tasks": 6,
+                "steps": STEPS}
+
+
+def sharing_sweep(rhos: Sequence[float], seeds: Sequence[int], n_per_task: int, n_tasks: int, steps: int = STEPS,
+                  device: torch.device | str = "cpu", progress: bool = True) -> dict[tuple[float, int], dict]:
+    """`compare_sharing` at every (ρ, seed), one progress bar over the runs: {(rho, seed): result}."""
+    from tqdm.auto import tqdm
+
+    runs = [(float(rho), int(seed)) for rho in rhos for seed in seeds]
+    return {(rho, seed): compare_sharing(rho, n_per_task, n_tasks=n_tasks, steps=steps, seed=seed, device=device)
+            for rho, seed in tqdm(runs, desc="ρ sweep", disable=not progress)}
+
+
+def draw_gain_of_sharing(gains: dict[float, Sequence[float]]) -> plt.Figure:
+    """Chapter 3's figure (and the README's): the gain of sharing against ρ, mean ± std over seeds and each seed."""
+    from .plots import plot_band
+
+    rhos = sorted(gains)
+    runs = np.array([gains[rho] for rho in rhos]).T                 # seeds × ρ
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    plot_band(ax, rhos, runs, label=f"STL MSE / shared MSE (mean ± std of {len(runs)} seeds)")
+    ax.plot(np.repeat(rhos, len(runs)), runs.T.ravel(), ".", color="C0", alpha=0.5, ms=5, label="each seed")
+    ax.axhline(1.0, color="grey", ls=":", lw=1, label="no gain")
+    ax.set_yscale("log")
+    low, high = runs.min(), runs.max()
+    ticks = [2.0 ** k for k in range(-4, 6) if low / 1.5 < 2.0 ** k < high * 1.5]
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_xticks(rhos)
+    ax.set_xlabel("ρ: shared fraction of each task's representation")
+    ax.set_ylabel("gain of sharing (log scale)")
+    ax.set_title("Sharing pays only when the tasks share all they need", fontsize=11)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def write_readme_figure(path: Path | str) -> Path:
+    """Run chapter 3's CPU-setting sweep on the CPU and write its figure as a PNG (the README's picture)."""
+    settings = dict(README_SWEEP)
+    rhos, seeds = settings.pop("rhos"), settings.pop("seeds")
+    sweep = sharing_sweep(rhos, seeds, **settings)
+    fig = draw_gain_of_sharing({rho: [sweep[rho, s]["gain"] for s in seeds] for rho in rhos})
+    path = Path(path)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """`python -m mtl_course.widgets PATH`: write the README's picture of chapter 3's sweep to PATH."""
+    parser = argparse.ArgumentParser(prog="python -m mtl_course.widgets",
+                                     description="Run chapter 3's sweep over ρ (CPU setting) and write its figure.")
+    parser.add_argument("path", help="the PNG to write, e.g. notebooks/images/ch03_gain_of_sharing.png")
+    path = write_readme_figure(parser.parse_args(argv).path)
+    print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB)")
+
+
 def _show(figure: plt.Figure) -> None:
     """Display a figure inside a notebook (in a plain Python process there is nothing to show it in)."""
     try:
@@ -112,3 +187,7 @@ def _show(figure: plt.Figure) -> None:
     except ImportError:
         return
     display(figure)
+
+
+if __name__ == "__main__":
+    main()
