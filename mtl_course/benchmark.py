@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from .arguments import positive, whole
 from .attention import TaskAttention
 from .cross_stitch import CrossStitch
 from .data import Splits, adult, low_rank_regression, multimnist
-from .device import clock, cpu_threads, get_device, on_gpu, seed_everything
+from .device import clock, cpu_threads, get_device, seed_everything
 from .gradients import GradientAggregation, RepresentationWeighting, cagrad, imtl_g, mgda, mgda_weights, pcgrad
 from .metrics import delta_m, mean_std
 from .mmoe import MMoE
