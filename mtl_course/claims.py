@@ -37,7 +37,7 @@ def claim(text: str, holds: object, measured: str) -> None:
 def number(value: float, digits: int = 3) -> str:
     """A measured number as a reader wants it: `digits` significant digits, no np.float64(...), no 5.771e-05;
     below 10⁻⁶ in powers of ten (2.22×10⁻¹⁶)."""
-    value = float(value)
+    value = float(value.detach() if hasattr(value, "detach") else value)   # a tensor, even one that needs grad
     if not math.isfinite(value) or value == 0:
         return str(value) if value else "0"
     exponent = math.floor(math.log10(abs(value)))

@@ -37,3 +37,9 @@ def test_bad_arguments_are_named(args, words):
                                           (9.9999e-7, "1.00×10⁻⁶")])
 def test_number_prints_sensible_digits(value, shown):
     assert mc.number(value) == shown
+
+
+def test_number_takes_a_tensor_that_needs_grad_without_a_warning(recwarn):
+    import torch
+    loss = (torch.tensor(0.38912, requires_grad=True) * 1.0)
+    assert mc.number(loss) == "0.389" and not recwarn.list
