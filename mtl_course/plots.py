@@ -88,12 +88,15 @@ def _over_seeds(values: list[float]) -> tuple[float, float] | float:
 
 def delta_m_table(runs: Mapping[str, Sequence[Mapping[str, float]]],
                   single_task: Mapping[str, float] | Sequence[Mapping[str, float]],
-                  tasks: Sequence[Task], title: str | None = None) -> Table:
+                  tasks: Sequence[Task], title: str | None = None,
+                  metric_names: Mapping[str, str] | None = None) -> Table:
     """Each method's metric per task (mean ± std over seeds) beside its Δm%, so no task hides in the average.
 
     runs maps a method's name to one metrics dict per seed. single_task is one metrics dict, or one per seed
     (then seed i of every method is compared with seed i of the single-task runs: paired differences).
+    metric_names names a task's metric where it is not the task's own, e.g. {"income": "AUC"}.
     """
+    names = {task.name: (metric_names or {}).get(task.name, task.metric_name) for task in tasks}
     paired = not isinstance(single_task, Mapping)
     rows = []
     for name, seeds in runs.items():
@@ -102,7 +105,7 @@ def delta_m_table(runs: Mapping[str, Sequence[Mapping[str, float]]],
                              f"{len(single_task)}; give one single-task result per seed, or one dict for all.")
         row: dict = {"method": name}
         for task in tasks:
-            row[f"{task.name} {task.metric_name}"] = _over_seeds([s[task.name] for s in seeds])
+            row[f"{task.name} {names[task.name]}"] = _over_seeds([s[task.name] for s in seeds])
         baselines = single_task if paired else [single_task] * len(seeds)
         row["Δm%"] = _over_seeds([delta_m(s, b, tasks) for s, b in zip(seeds, baselines)])
         rows.append(row)

@@ -57,6 +57,13 @@ def test_delta_m_table_gives_one_seed_as_a_plain_number():
     assert row["a mse"] == 0.3 and row["Δm%"] == pytest.approx(25.0)
 
 
+def test_delta_m_table_names_a_metric_the_task_does_not_use_by_default():
+    tasks = [mc.classification("income", 2), mc.regression("hours")]
+    table = mc.delta_m_table({"equal": [{"income": 0.9, "hours": 0.5}]}, {"income": 0.9, "hours": 0.5}, tasks,
+                             metric_names={"income": "AUC"})
+    assert table.columns == ["method", "income AUC", "hours mse", "Δm%"]
+
+
 def test_delta_m_table_refuses_unpaired_seeds():
     tasks = [mc.regression("a")]
     with pytest.raises(ValueError, match="'equal' has 1 seeds but single_task has 2"):
