@@ -130,6 +130,23 @@ def vector_problem(value: object, shape: tuple[int, ...], what: str) -> str | No
     return None
 
 
+def two_measured(exercise: Exercise, result: object, returns: str, whats: tuple[str, str], kind: str, length: int,
+                 case: str) -> tuple | None:
+    """(first, second, conclusion) of an experiment that measures two positive vectors of `length` and concludes;
+    None once a hint is printed (not three things, or a vector that is missing, non-finite or not positive)."""
+    if not isinstance(result, (tuple, list)) or len(result) != 3:
+        fail(exercise, f"Return three things ({returns}); you returned {describe(result)}.", case)
+        return None
+    for values, what in zip(result[:2], whats):
+        if problem := vector_problem(values, (length,), what):
+            fail(exercise, problem, case)
+            return None
+        if not bool((values > 0).all()):
+            fail(exercise, f"{what} must be positive {kind}; yours are {values.detach().tolist()}.", case)
+            return None
+    return tuple(result)
+
+
 def as_verdict(value: object) -> object:
     """A yes/no answer as a Python bool when it is one in another form (a NumPy or one-element bool tensor)."""
     if isinstance(value, Tensor) and value.numel() == 1 and value.dtype == torch.bool:

@@ -5,7 +5,7 @@ from typing import Callable
 
 
 from ._core import Exercise, compare, describe, fail, passed, run
-from ._experiment import as_verdict, vector_problem
+from ._experiment import as_verdict, two_measured
 
 WIN_OR_NOISE = Exercise(
     "9.1",
@@ -59,16 +59,11 @@ def check_win_or_noise(win_or_noise: Callable[[list], tuple]) -> bool:
     ran, result = run(WIN_OR_NOISE, win_or_noise, list(seeds))
     if not ran:
         return False
-    if not isinstance(result, (tuple, list)) or len(result) != 3:
-        return fail(WIN_OR_NOISE, f"Return three things (equal's errors, RLW's errors, the verdict); you returned "
-                                  f"{describe(result)}.", case)
+    result = two_measured(WIN_OR_NOISE, result, "equal's errors, RLW's errors, the verdict",
+                          ("Equal weighting's errors", "RLW's errors"), "mean squared errors", len(seeds), case)
+    if result is None:
+        return False
     equal, rlw, wins = result
-    for errors, what in ((equal, "Equal weighting's errors"), (rlw, "RLW's errors")):
-        if problem := vector_problem(errors, (len(seeds),), what):
-            return fail(WIN_OR_NOISE, problem, case)
-        if not bool((errors > 0).all()):
-            return fail(WIN_OR_NOISE, f"{what} must be positive mean squared errors; yours are "
-                                      f"{errors.detach().tolist()}.", case)
     gains = (equal.detach() - rlw.detach()).double().cpu()
     verdict = bool(gains.mean() > gains.std())
     if problem := compare(as_verdict(wins), verdict):

@@ -7,8 +7,8 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from ._core import Exercise, compare, describe, fail, passed, run
-from ._experiment import vector_problem
+from ._core import Exercise, compare, fail, passed, run
+from ._experiment import two_measured
 
 SAMPLED_VARIANCE = Exercise(
     "10.1",
@@ -103,15 +103,12 @@ def check_gradient_cost_growth(gradient_cost_growth: Callable[[list[int]], tuple
     ran, result = run(COST_GROWTH, gradient_cost_growth, list(counts))
     if not ran:
         return False
-    if not isinstance(result, (tuple, list)) or len(result) != 3:
-        return fail(COST_GROWTH, f"Return three things (the summed gradient's seconds, the per-task gradients' "
-                                 f"seconds, the conclusion); you returned {describe(result)}.", case)
+    result = two_measured(COST_GROWTH, result, "the summed gradient's seconds, the per-task gradients' seconds, "
+                          "the conclusion", ("The summed gradient's times", "The per-task gradients' times"),
+                          "durations", len(counts), case)
+    if result is None:
+        return False
     summed, per_task, faster = result
-    for seconds, what in ((summed, "The summed gradient's times"), (per_task, "The per-task gradients' times")):
-        if problem := vector_problem(seconds, (len(counts),), what):
-            return fail(COST_GROWTH, problem, case)
-        if not bool((seconds > 0).all()):
-            return fail(COST_GROWTH, f"{what} must be positive durations; yours are {seconds.detach().tolist()}.", case)
     growth = [float(v[-1] / v[0]) for v in (summed.detach().double(), per_task.detach().double())]
     verdict = "per-task" if growth[1] > growth[0] else "summed"
     if problem := compare(faster, verdict):
