@@ -159,14 +159,42 @@ def draw_gain_of_sharing(gains: dict[float, Sequence[float]]) -> plt.Figure:
     return fig
 
 
+# written into the PNG's metadata: a file that carries it was drawn by this command and may be drawn again
+FIGURE_TITLE = "mtl_course: chapter 3's gain of sharing"
+
+
+def check_figure_path(path: Path | str) -> Path:
+    """Refuse a path the figure must not be written to: not a .png, in a missing folder, or a file this command
+    did not draw (writing there would lose it)."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"path={str(path)!r}: the figure is a PNG; give a path ending in .png, "
+                         f"e.g. notebooks/images/ch03_gain_of_sharing.png.")
+    if not path.parent.is_dir():
+        raise ValueError(f"path={str(path)!r}: the folder {str(path.parent)!r} does not exist; create it first.")
+    if path.exists():
+        from PIL import Image   # matplotlib's own dependency
+        try:
+            with Image.open(path) as image:
+                drawn_here = getattr(image, "text", {}).get("Title") == FIGURE_TITLE
+        except OSError:
+            drawn_here = False
+        if not drawn_here:
+            raise ValueError(f"path={str(path)!r} is a file this command did not draw; it is left as it is. "
+                             f"Choose a new path, or the README's picture notebooks/images/ch03_gain_of_sharing.png.")
+    return path
+
+
 def write_readme_figure(path: Path | str) -> Path:
-    """Run chapter 3's CPU-setting sweep on the CPU and write its figure as a PNG (the README's picture)."""
+    """Run chapter 3's CPU-setting sweep on the CPU and write its figure as a PNG (the README's picture).
+
+    A file already at `path` is replaced only if this command drew it (its PNG metadata says so)."""
+    path = check_figure_path(path)
     settings = dict(README_SWEEP)
     rhos, seeds = settings.pop("rhos"), settings.pop("seeds")
     sweep = sharing_sweep(rhos, seeds, **settings)
     fig = draw_gain_of_sharing({rho: [sweep[rho, s]["gain"] for s in seeds] for rho in rhos})
-    path = Path(path)
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, metadata={"Title": FIGURE_TITLE})
     plt.close(fig)
     return path
 
@@ -175,8 +203,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     """`python -m mtl_course.widgets PATH`: write the README's picture of chapter 3's sweep to PATH."""
     parser = argparse.ArgumentParser(prog="python -m mtl_course.widgets",
                                      description="Run chapter 3's sweep over ρ (CPU setting) and write its figure.")
-    parser.add_argument("path", help="the PNG to write, e.g. notebooks/images/ch03_gain_of_sharing.png")
-    path = write_readme_figure(parser.parse_args(argv).path)
+    parser.add_argument("path", help="the PNG to write, e.g. notebooks/images/ch03_gain_of_sharing.png (an existing file "
+                                     "is replaced only if this command drew it)")
+    args = parser.parse_args(argv)
+    try:
+        path = write_readme_figure(args.path)
+    except ValueError as error:
+        parser.error(str(error))
     print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB)")
 
 

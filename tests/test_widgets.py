@@ -59,9 +59,31 @@ def test_the_command_writes_a_small_png(tmp_path, monkeypatch):
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) < 150_000
 
 
+def test_the_command_run_twice_redraws_its_own_picture_and_keeps_every_other_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(widgets, "README_SWEEP", {"rhos": (0.0, 1.0), "seeds": (0,), "n_per_task": 20,
+                                                   "n_tasks": 2, "steps": 10})
+    picture = tmp_path / "gain.png"
+    widgets.main([str(picture)])
+    widgets.main([str(picture)])                      # its own picture: drawn again
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    foreign = tmp_path / "mine.png"
+    plt.figure().savefig(foreign)
+    plt.close("all")
+    notebook = tmp_path / "notes.ipynb"
+    notebook.write_text("{}")
+    for path, words in ((foreign, "did not draw"), (notebook, "ending in .png"), (tmp_path / "no" / "x.png", "does not exist")):
+        before = path.read_bytes() if path.exists() else None
+        with pytest.raises(SystemExit):
+            widgets.main([str(path)])
+        err = capsys.readouterr().err
+        assert words in err and f"path={str(path)!r}" in err
+        assert (path.read_bytes() if path.exists() else None) == before
+
+
 def test_the_readme_picture_is_in_the_repository_and_small():
     picture = ROOT / "notebooks" / "images" / "ch03_gain_of_sharing.png"
     assert picture.stat().st_size < 150_000, "the README's picture should stay under 150 KB"
+    widgets.check_figure_path(picture)                 # drawn by the command, so the command may redraw it
 
 
 def test_explorer_uses_the_settings_it_is_given(monkeypatch):
