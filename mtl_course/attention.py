@@ -20,13 +20,11 @@ def _mask_layer(stage: nn.Sequential) -> nn.Module:
     Its weight and bias start at zero, so every mask starts at 2σ(0) = 1 (hard sharing), where σ is far from
     saturated: the gradient reaches the mask's parameters from the first step.
     """
-    layer = stage[0]
+    layer = stage[0]   # a Conv2d or a Linear: TaskAttention checks every stage before drawing any weights
     if isinstance(layer, nn.Conv2d):
         mask = nn.Conv2d(layer.out_channels, layer.out_channels, kernel_size=1)
-    elif isinstance(layer, nn.Linear):
-        mask = nn.Linear(layer.out_features, layer.out_features)
     else:
-        raise TypeError(f"TaskAttention masks stages that start with Conv2d or Linear, got {type(layer).__name__}.")
+        mask = nn.Linear(layer.out_features, layer.out_features)
     nn.init.zeros_(mask.weight)
     nn.init.zeros_(mask.bias)
     return mask
